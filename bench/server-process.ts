@@ -1,0 +1,109 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const TESSERA = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+class PortTaken extends Error {}
+
+let port = 10_000 + Math.floor(Math.random() * 20_000);
+function nextPort(): number {
+  port = port >= 32_000 ? 10_000 : port + 1;
+  return port;
+}
+
+/** A server (Tessera or the bare Fastify ceiling) in its own process, with its CPU and memory readable. */
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly origin: string,
+  ) {}
+
+  /** Starts `bin/tessera.js start` and waits until it listens. */
+  static tessera(env: Record<string, string>): Promise<ServerProcess> {
+    return ServerProcess.spawn(process.execPath, [TESSERA, 'start'], env);
+  }
+
+  /**
+   * Starts a server on a free port (given to it as `PORT`) and waits until it answers `/healthz`.
+   * Ports are taken below Linux's ephemeral range, so outgoing connections of other processes
+   * cannot hold them; a port another listener holds is retried on the next one.
+   */
+  static async spawn(command: string, args: string[], env: Record<string, string>): Promise<ServerProcess> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ServerProcess.spawnOn(command, args, env, nextPort());
+      } catch (error) {
+        if (!(error instanceof PortTaken) || attempt >= 10) throw error;
+      }
+    }
+  }
+
+  private static async spawnOn(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    port: number,
+  ): Promise<ServerProcess> {
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) {
+        if (output.includes('EADDRINUSE')) throw new PortTaken();
+        throw new Error(`server exited (${child.exitCode}): ${output}`);
+      }
+      try {
+        const response = await fetch(`${origin}/healthz`);
+        if (response.ok) return new ServerProcess(child, origin);
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`server did not start within 60 s: ${output}`);
+  }
+
+  /** User plus system CPU seconds the process has used so far. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  }
+
+  /** Peak resident memory so far, in MB. */
+  peakRssMb(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return Math.round(kb / 102.4) / 10;
+  }
+
+  /** Kills the process outright (SIGKILL): no shutdown code runs, as in a crash. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,181 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { type Config, PASSWORDLESS_OTP_GRANT } from './config/schema.ts';
+import { sendTestMessage } from './core/connection-test.ts';
+import { AuthError } from './core/errors.ts';
+import { issueManagementToken } from './core/management-tokens.ts';
+import { templateReport } from './delivery/message.ts';
+import { createLogger } from './http/logger.ts';
+import { startServer } from './server.ts';
+import { openTessera } from './tessera.ts';
+
+const USAGE = `Usage: tessera <command> [options]
+
+Commands:
+  start                         run the server (PORT, TESSERA_DATA_DIR, TESSERA_CONFIG, TESSERA_ISSUER)
+  clients list [--json]         list the applications
+  token --scopes a,b [--ttl s]  print a Management API token for operators
+  connections test <name> --to <email or +phone> [--language xx]
+                                send a sample message through the connection's providers
+  help                          show this text
+
+Options:
+  --config <file>               YAML or JSON configuration (default: $TESSERA_CONFIG)
+`;
+
+/** Entry point of `tessera` and `npm start`. */
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      scopes: { type: 'string' },
+      ttl: { type: 'string' },
+      to: { type: 'string' },
+      language: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command = 'help', sub] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  try {
+    const config = loadConfig({ file: values.config });
+    if (command === 'start') return await start(config);
+    if (command === 'clients' && (sub === 'list' || sub === undefined))
+      return await listClients(config, values.json);
+    if (command === 'token') return await printToken(config, values.scopes, values.ttl);
+    if (command === 'connections' && sub === 'test') {
+      return await testConnection(config, positionals[2], values.to, values.language);
+    }
+    process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tessera: ${error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function start(config: Config): Promise<void> {
+  const server = await startServer(config);
+  const { ctx } = server;
+  const apps = await ctx.store.listApplications();
+  const app =
+    server.createdApplication ??
+    apps.find((a) => a.name === 'Default App') ??
+    apps.find((a) => a.grant_types.includes(PASSWORDLESS_OTP_GRANT)) ??
+    apps[0];
+  const base = ctx.config.issuer;
+  const lines = [
+    '',
+    `Tessera is listening on ${server.url} (issuer ${base})`,
+    app ? `  ${app.name} client_id: ${app.client_id}` : '  no application configured',
+    `  discovery:  ${base}.well-known/openid-configuration`,
+    server.devInbox
+      ? `  dev inbox:  ${base}dev/inbox  (codes and links also appear in this log)`
+      : '  dev inbox:  off',
+    `  data:       ${config.data_dir}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const connections = await ctx.store.listConnections();
+  for (const connection of connections) {
+    // What one login SMS costs, per language, so operators see it before the bill does.
+    const { sms } = templateReport(connection, { applicationName: app?.name });
+    if (sms.length > 0) {
+      const lengths = sms.map(({ language, encoding, segments, characters }) => ({
+        language,
+        encoding,
+        segments,
+        characters,
+      }));
+      server.app.log.info({ connection: connection.name, sms: lengths }, 'sms template length');
+    }
+  }
+  const unsent = connections.filter((c) => c.options.provider === 'dev_inbox');
+  if (!server.devInbox && unsent.length > 0) {
+    server.app.log.warn(
+      { connections: unsent.map((c) => c.name) },
+      'these connections deliver through the dev inbox, which is off in production: their logins fail until a provider is configured (or TESSERA_DEV_INBOX=true)',
+    );
+  }
+  const stop = async (signal: string) => {
+    server.app.log.info({ signal }, 'shutting down');
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function withTessera<T>(
+  config: Config,
+  run: (opened: Awaited<ReturnType<typeof openTessera>>) => Promise<T>,
+) {
+  const opened = await openTessera(config, { logger: createLogger('warn') });
+  try {
+    return await run(opened);
+  } finally {
+    await opened.ctx.store.close();
+  }
+}
+
+async function listClients(config: Config, json: boolean): Promise<void> {
+  await withTessera(config, async ({ ctx }) => {
+    const apps = (await ctx.store.listApplications()).map(({ client_secret, ...app }) => ({
+      ...app,
+      ...(client_secret !== undefined && { client_secret }),
+    }));
+    if (json) {
+      process.stdout.write(`${JSON.stringify(apps, null, 2)}\n`);
+      return;
+    }
+    for (const app of apps) process.stdout.write(`${app.client_id}  ${app.name}  (${app.app_type})\n`);
+  });
+}
+
+async function printToken(
+  config: Config,
+  scopes: string | undefined,
+  ttl: string | undefined,
+): Promise<void> {
+  if (!scopes) throw new ConfigError('token: --scopes is required, e.g. --scopes read:users,create:users');
+  const lifetime = ttl === undefined ? 3600 : Number(ttl);
+  if (!Number.isInteger(lifetime) || lifetime < 60)
+    throw new ConfigError('token: --ttl must be a whole number of seconds >= 60');
+  await withTessera(config, async ({ ctx }) => {
+    const list = scopes.split(/[ ,]+/).filter((s) => s.length > 0);
+    process.stdout.write(
+      `${await issueManagementToken(ctx, 'tessera-cli@clients', 'tessera-cli', list, lifetime)}\n`,
+    );
+  });
+}
+
+async function testConnection(
+  config: Config,
+  name: string | undefined,
+  to: string | undefined,
+  language: string | undefined,
+): Promise<void> {
+  if (!name || !to)
+    throw new ConfigError('connections test: usage: tessera connections test <name> --to <address>');
+  const opened = await openTessera(config, { logger: createLogger('info') });
+  try {
+    const sent = await sendTestMessage(opened.ctx, name, to, language ?? null);
+    process.stdout.write(
+      `sent a sample message to ${sent.to} through connection "${sent.connection}" (${sent.provider})\n`,
+    );
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    process.stderr.write(`tessera: ${error.error}: ${error.description}\n`);
+    process.exitCode = 1;
+  } finally {
+    await opened.outbox.stop();
+    await opened.ctx.store.close();
+  }
+}

@@ -1,0 +1,144 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type Config, ConfigSchema } from './schema.ts';
+import { applySchema } from './validate.ts';
+
+/** Thrown when the configuration is invalid; its message names every bad key. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadOptions {
+  /** Path of a YAML or JSON file; falls back to `TESSERA_CONFIG`. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values that win over both the file and the environment (tests, CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Reads the config file and environment once, applies defaults and validates the result. */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.TESSERA_CONFIG;
+  const fromFile = file ? substituteEnv(readConfigFile(file), env, file) : {};
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+    throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
+  }
+  const merged = { ...fromFile, ...fromEnv(env), ...options.overrides };
+  return validateConfig(merged, file ?? 'configuration');
+}
+
+/** Applies defaults to a plain object and validates it against the schema. */
+export function validateConfig(raw: unknown, source = 'configuration'): Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: expected an object at the top level`);
+  }
+  const withDefaults = structuredClone(raw);
+  const problems = applySchema(ConfigSchema, withDefaults);
+  if (problems.length > 0) {
+    throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
+  }
+  const config = withDefaults as Config;
+  config.issuer = normaliseIssuer(
+    config.issuer ??
+      `${config.tls ? 'https' : 'http'}://localhost:${config.port === 0 ? 3000 : config.port}/`,
+  );
+  checkReferences(config, source);
+  return config;
+}
+
+/**
+ * Replaces `${NAME}` in every string of the file with the environment variable NAME, so secrets
+ * (provider tokens, client secrets) can stay out of the file. An unset variable is an error.
+ */
+function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, file: string, path = ''): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        throw new ConfigError(
+          `${file} is invalid:\n  - ${path.slice(1) || '(top level)'}: environment variable ${name} is not set`,
+        );
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, env, file, `${path}.${i}`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substituteEnv(item, env, file, `${path}.${key}`)]),
+    );
+  }
+  return value;
+}
+
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
+  }
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env.PORT) out.port = Number(env.PORT);
+  if (env.HOST) out.host = env.HOST;
+  if (env.TESSERA_DATA_DIR) out.data_dir = env.TESSERA_DATA_DIR;
+  if (env.TESSERA_ISSUER) out.issuer = env.TESSERA_ISSUER;
+  if (env.TESSERA_MASTER_KEY) out.master_key = env.TESSERA_MASTER_KEY;
+  if (env.TESSERA_TLS_CERT || env.TESSERA_TLS_KEY)
+    out.tls = { cert: env.TESSERA_TLS_CERT, key: env.TESSERA_TLS_KEY };
+  if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
+  if (env.NODE_ENV === 'production' || env.NODE_ENV === 'test') out.environment = env.NODE_ENV;
+  if (env.TESSERA_DEV_INBOX)
+    out.dev_inbox = env.TESSERA_DEV_INBOX === 'true' || env.TESSERA_DEV_INBOX === '1';
+  return out;
+}
+
+function normaliseIssuer(issuer: string): string {
+  return issuer.endsWith('/') ? issuer : `${issuer}/`;
+}
+
+function checkReferences(config: Config, source: string): void {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  config.applications.forEach((app, i) => {
+    if (seen.has(app.client_id)) problems.push(`applications.${i}.client_id: duplicate "${app.client_id}"`);
+    seen.add(app.client_id);
+    app.callbacks.forEach((uri, j) => {
+      if (!URL.canParse(uri)) problems.push(`applications.${i}.callbacks.${j}: not an absolute URL`);
+    });
+  });
+  const names = new Set<string>();
+  config.connections.forEach((connection, i) => {
+    if (names.has(connection.name)) problems.push(`connections.${i}.name: duplicate "${connection.name}"`);
+    names.add(connection.name);
+  });
+  config.apis.forEach((api, i) => {
+    if (api.identifier === `${config.issuer}api/v2/`) {
+      problems.push(
+        `apis.${i}.identifier: ${api.identifier} is the Management API, which only client_credentials may use`,
+      );
+    }
+  });
+  for (const key of ['cert', 'key'] as const) {
+    const file = config.tls?.[key];
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      problems.push(`tls.${key}: cannot read ${file}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
+import { authenticateClient, findApplication, findConnection, requireGrant } from './applications.ts';
+import { hashSecret, secretsEqual } from './codes.ts';
+import type { Tessera } from './context.ts';
+import { AuthError } from './errors.ts';
+import { normaliseIdentifier } from './identifiers.ts';
+import { issueManagementToken, managementAudience } from './management-tokens.ts';
+import type { Application } from './model.ts';
+import { checkCode, wrongCode } from './passwordless.ts';
+import { grantedScope, issueTokens, resolveAudience, type TokenSet } from './tokens.ts';
+import { completeLogin } from './users.ts';
+
+/** A token-endpoint request after schema validation: every field a string when present. */
+export type TokenRequest = Partial<Record<string, string>>;
+
+const invalidRequest = (description: string) => new AuthError(400, 'invalid_request', description);
+
+function required(body: TokenRequest, field: string): string {
+  const value = body[field];
+  if (value === undefined || value === '') throw invalidRequest(`Missing required parameter: ${field}`);
+  return value;
+}
+
+async function clientFor(ctx: Tessera, body: TokenRequest): Promise<Application> {
+  const app = await findApplication(ctx, required(body, 'client_id'), 'oauth');
+  authenticateClient(app, body.client_secret, 'oauth');
+  return app;
+}
+
+/** Grant `http://auth0.com/oauth/grant-type/passwordless/otp`: a code for tokens. */
+export async function passwordlessOtpGrant(ctx: Tessera, body: TokenRequest, ip: string): Promise<TokenSet> {
+  const app = await clientFor(ctx, body);
+  requireGrant(app, PASSWORDLESS_OTP_GRANT);
+  return loginWithCode(ctx, app, {
+    realm: required(body, 'realm'),
+    username: required(body, 'username'),
+    otp: required(body, 'otp'),
+    scope: body.scope,
+    audience: body.audience,
+    ip,
+  });
+}
+
+/** Legacy `POST /oauth/ro` with `grant_type=password`: the code is the password. */
+export async function legacyResourceOwnerGrant(ctx: Tessera, body: TokenRequest, ip: string) {
+  const app = await clientFor(ctx, body);
+  if (body.grant_type !== undefined && body.grant_type !== 'password') {
+    throw invalidRequest('grant_type must be "password"');
+  }
+  requireGrant(app, PASSWORDLESS_OTP_GRANT, 'password');
+  const tokens = await loginWithCode(ctx, app, {
+    realm: required(body, 'connection'),
+    username: required(body, 'username'),
+    otp: required(body, 'password'),
+    scope: body.scope,
+    audience: undefined,
+    ip,
+  });
+  return { id_token: tokens.id_token, access_token: tokens.access_token, token_type: 'bearer' };
+}
+
+interface CodeLogin {
+  realm: string;
+  username: string;
+  otp: string;
+  scope: string | undefined;
+  audience: string | undefined;
+  ip: string;
+}
+
+async function loginWithCode(ctx: Tessera, app: Application, login: CodeLogin): Promise<TokenSet> {
+  const connection = await findConnection(ctx, app, login.realm, 'oauth');
+  const audience = resolveAudience(ctx, login.audience);
+  let identifier: string;
+  try {
+    identifier = normaliseIdentifier(connection.strategy, login.username);
+  } catch {
+    throw wrongCode(connection);
+  }
+  await checkCode(ctx, app, connection, identifier, login.otp, 'consume');
+  const user = await completeLogin(ctx, connection, identifier, login.ip);
+  const now = ctx.clock.now();
+  return issueTokens(ctx, {
+    app,
+    user,
+    scope: grantedScope(app, login.scope, audience),
+    audience,
+    nonce: null,
+    authTime: now,
+    sessionId: ctx.random.hex(16),
+  });
+}
+
+/** Grant `authorization_code`: single use, bound to client and redirect_uri, PKCE checked. */
+export async function authorizationCodeGrant(ctx: Tessera, body: TokenRequest): Promise<TokenSet> {
+  const app = await clientFor(ctx, body);
+  requireGrant(app, 'authorization_code');
+  const code = required(body, 'code');
+  const invalid = new AuthError(403, 'invalid_grant', 'Invalid authorization code');
+  const stored = await ctx.store.consumeAuthorizationCode(hashSecret(code), ctx.clock.now());
+  if (!stored || stored.client_id !== app.client_id) throw invalid;
+  if (stored.redirect_uri !== body.redirect_uri) {
+    throw new AuthError(
+      403,
+      'invalid_grant',
+      'redirect_uri does not match the one of the authorization request',
+    );
+  }
+  if (
+    stored.code_challenge !== null &&
+    !pkceMatches(stored.code_challenge, stored.code_challenge_method, body.code_verifier)
+  ) {
+    throw new AuthError(403, 'invalid_grant', 'Failed to verify code verifier');
+  }
+  const user = await ctx.store.getUser(stored.user_id);
+  if (!user || user.blocked) throw invalid;
+  return issueTokens(ctx, {
+    app,
+    user,
+    scope: stored.scope,
+    audience: stored.audience,
+    nonce: stored.nonce,
+    authTime: stored.auth_time,
+    sessionId: stored.session_id,
+  });
+}
+
+function pkceMatches(challenge: string, method: string | null, verifier: string | undefined): boolean {
+  if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  const derived = method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
+  return secretsEqual(derived, challenge);
+}
+
+/** Grant `refresh_token` with rotation: a token already exchanged, presented again, revokes its family. */
+export async function refreshTokenGrant(ctx: Tessera, body: TokenRequest): Promise<TokenSet> {
+  const app = await clientFor(ctx, body);
+  requireGrant(app, 'refresh_token');
+  const invalid = new AuthError(403, 'invalid_grant', 'Unknown or invalid refresh token.');
+  const now = ctx.clock.now();
+  const token = await ctx.store.findRefreshToken(hashSecret(required(body, 'refresh_token')));
+  if (!token || token.client_id !== app.client_id || token.revoked_at !== null || token.expires_at <= now) {
+    throw invalid;
+  }
+  if (token.used_at !== null || !(await ctx.store.useRefreshToken(token.id, now))) {
+    await ctx.store.revokeRefreshFamily(token.family_id, now);
+    throw invalid;
+  }
+  const user = await ctx.store.getUser(token.user_id);
+  if (!user || user.blocked) throw invalid;
+  const granted = token.scope.split(' ');
+  const scope =
+    body.scope === undefined
+      ? token.scope
+      : body.scope
+          .split(' ')
+          .filter((s) => granted.includes(s))
+          .join(' ');
+  const tokens = await issueTokens(ctx, {
+    app,
+    user,
+    scope: scope.includes('offline_access') ? scope : `${scope} offline_access`.trim(),
+    audience: token.audience,
+    nonce: null,
+    authTime: token.auth_time,
+    sessionId: token.session_id,
+    refreshFamily: token.family_id,
+  });
+  // A concurrent reuse of the same token may have revoked the family while the new token was
+  // being made, just before it was stored: then the new one must die with the family too.
+  if ((await ctx.store.findRefreshToken(token.token_hash))?.revoked_at !== null) {
+    await ctx.store.revokeRefreshFamily(token.family_id, ctx.clock.now());
+    throw invalid;
+  }
+  return tokens;
+}
+
+/** Grant `client_credentials`: a Management API token for an application granted its scopes. */
+export async function clientCredentialsGrant(ctx: Tessera, body: TokenRequest) {
+  const app = await clientFor(ctx, body);
+  if (app.client_secret === undefined) {
+    throw new AuthError(400, 'unauthorized_client', 'client_credentials needs a confidential client');
+  }
+  requireGrant(app, 'client_credentials');
+  const audience = required(body, 'audience');
+  if (audience !== managementAudience(ctx)) {
+    throw new AuthError(403, 'access_denied', `Service not found: ${audience.slice(0, 200)}`);
+  }
+  const asked = body.scope?.split(' ').filter((s) => s.length > 0);
+  const scopes = asked ? asked.filter((s) => app.management_scopes.includes(s)) : app.management_scopes;
+  if (scopes.length === 0) {
+    throw new AuthError(403, 'access_denied', 'Client has not been granted scopes for this API');
+  }
+  const lifetime = app.access_token_lifetime;
+  const access_token = await issueManagementToken(
+    ctx,
+    `${app.client_id}@clients`,
+    app.client_id,
+    scopes,
+    lifetime,
+  );
+  return { access_token, scope: scopes.join(' '), expires_in: lifetime, token_type: 'Bearer' as const };
+}
+
+/** `POST /oauth/revoke` (RFC 7009): revokes a refresh token's family; unknown tokens are not an error. */
+export async function revokeToken(ctx: Tessera, body: TokenRequest): Promise<void> {
+  const app = await clientFor(ctx, body);
+  const token = await ctx.store.findRefreshToken(hashSecret(required(body, 'token')));
+  if (token && token.client_id === app.client_id)
+    await ctx.store.revokeRefreshFamily(token.family_id, ctx.clock.now());
+}
+
+/** Used by the route to reject unknown grants with the family's code. */
+export function unsupportedGrant(grant: string): AuthError {
+  return new AuthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grant.slice(0, 200)}`);
+}

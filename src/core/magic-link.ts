@@ -1,0 +1,139 @@
+import { findApplication, findConnection, isRegisteredCallback } from './applications.ts';
+import {
+  type AuthorizationRequest,
+  checkAuthorizationRequest,
+  errorRedirect,
+  successRedirect,
+} from './authorization.ts';
+import { hashSecret, secretsEqual } from './codes.ts';
+import type { Tessera } from './context.ts';
+import { AuthError } from './errors.ts';
+import { identifierField, normaliseIdentifier } from './identifiers.ts';
+import type { Connection, LoginCode } from './model.ts';
+import { checkCode, RESPONSE_TYPES } from './passwordless.ts';
+import { type SessionCookie, startSession } from './sessions.ts';
+import { completeLogin } from './users.ts';
+
+/** The query of `/passwordless/verify_redirect` (a magic link, or auth0.js after a typed code). */
+export type LinkParams = Partial<Record<string, string>>;
+
+/** A link whose application and redirect_uri are known good, so later errors may go back to the app. */
+export interface OpenedLink {
+  request: AuthorizationRequest;
+  connection: Connection;
+  identifier: string | null;
+  secret: string;
+  /** The identifier's current login code, if any (the link's, or a typed code's). */
+  code: LoginCode | undefined;
+}
+
+/** What to do with a GET of the link. */
+export type LinkAction = 'redeem' | 'confirm' | 'refuse';
+
+/**
+ * Validates a link's application, connection and redirect_uri. Throws an AuthError (shown as a page,
+ * never a redirect) when the redirect_uri cannot be trusted.
+ */
+export async function openLink(ctx: Tessera, params: LinkParams): Promise<OpenedLink> {
+  const app = await findApplication(ctx, params.client_id, 'passwordless');
+  const connection = await findConnection(ctx, app, params.connection, 'passwordless');
+  const redirectUri = params.redirect_uri ?? app.callbacks[0];
+  if (redirectUri === undefined || !isRegisteredCallback(app, redirectUri)) {
+    throw new AuthError(
+      400,
+      'invalid_request',
+      "The redirect_uri is not one of the application's allowed callback URLs.",
+    );
+  }
+  let identifier: string | null;
+  try {
+    identifier = normaliseIdentifier(connection.strategy, params[identifierField(connection.strategy)]);
+  } catch {
+    identifier = null;
+  }
+  const code =
+    identifier === null
+      ? undefined
+      : await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
+  // A mailed link carries the parameters its start asked for; they are kept with it, and a link
+  // whose copy of them was changed (another callback, no PKCE) is refused rather than followed.
+  const stored = code?.send === 'link' ? code.auth_params : undefined;
+  if (stored !== undefined && stored.redirect_uri !== redirectUri) {
+    throw new AuthError(
+      400,
+      'invalid_request',
+      'The redirect_uri of this link was changed after it was sent.',
+    );
+  }
+  const asked = stored ?? params;
+  const request: AuthorizationRequest = {
+    app,
+    redirectUri,
+    responseType: asked.response_type ?? 'code',
+    scope: asked.scope,
+    state: asked.state,
+    nonce: asked.nonce,
+    audience: asked.audience,
+    codeChallenge: asked.code_challenge,
+    codeChallengeMethod: asked.code_challenge_method,
+    responseMode: asked.response_mode,
+  };
+  return { request, connection, identifier, secret: params.verification_code ?? '', code };
+}
+
+/**
+ * A GET redeems a link (or a typed code sent to verify_redirect) only in the browser that asked
+ * for it: the binding cookie set by its start matches. Any other browser, such as a mail scanner,
+ * gets a confirmation page, or a refusal when the connection does not allow finishing on another
+ * device.
+ */
+export function linkAction(link: OpenedLink, bindingCookie: string | undefined): LinkAction {
+  const { code } = link;
+  if (!code) return 'redeem';
+  if (
+    bindingCookie !== undefined &&
+    code.binding_hash !== null &&
+    secretsEqual(hashSecret(bindingCookie), code.binding_hash)
+  ) {
+    return 'redeem';
+  }
+  return link.connection.options.cross_device_links ? 'confirm' : 'refuse';
+}
+
+/** Where a used link sends the browser, and the session cookie to set when it logged the user in. */
+export interface LinkOutcome {
+  location: string;
+  session?: SessionCookie;
+}
+
+/**
+ * Uses the link: logs the user in, starting a session in this browser (replacing the one its
+ * `sessionToken` names), and returns where to send the browser (success or OAuth error).
+ */
+export async function redeemLink(
+  ctx: Tessera,
+  link: OpenedLink,
+  ip: string,
+  sessionToken?: string,
+): Promise<LinkOutcome> {
+  const { request, connection, identifier } = link;
+  try {
+    if (!RESPONSE_TYPES.has(request.responseType)) {
+      throw new AuthError(
+        400,
+        'unsupported_response_type',
+        'response_type must be code, token, id_token or "id_token token"',
+      );
+    }
+    checkAuthorizationRequest(request);
+    if (identifier === null) throw new AuthError(403, 'access_denied', 'Wrong email or verification code.');
+    await checkCode(ctx, request.app, connection, identifier, link.secret, 'consume', 'code-or-link');
+    const user = await completeLogin(ctx, connection, identifier, ip);
+    const { session, cookie } = await startSession(ctx, user, sessionToken);
+    return { location: await successRedirect(ctx, request, user, session), session: cookie };
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    const code = error.error === 'invalid_grant' ? 'access_denied' : error.error;
+    return { location: errorRedirect(request, new AuthError(error.status, code, error.description)) };
+  }
+}

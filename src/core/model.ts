@@ -1,0 +1,208 @@
+import type { ApiConfig, ApplicationConfig, ConnectionConfig } from '../config/schema.ts';
+
+/** Domain records shared by core and the store. Times are milliseconds since the epoch. */
+
+export type Application = ApplicationConfig;
+export type Connection = ConnectionConfig;
+export type Api = ApiConfig;
+export type Strategy = Connection['strategy'];
+
+export interface User {
+  user_id: string;
+  connection: string;
+  email: string | null;
+  email_verified: boolean;
+  phone_number: string | null;
+  phone_verified: boolean;
+  name: string | null;
+  nickname: string | null;
+  picture: string | null;
+  created_at: number;
+  updated_at: number;
+  last_login: number | null;
+  last_ip: string | null;
+  logins_count: number;
+  app_metadata: Record<string, unknown>;
+  user_metadata: Record<string, unknown>;
+  blocked: boolean;
+}
+
+/** What a magic link carries into the redirect (the start request's `authParams`). */
+export interface AuthParams {
+  redirect_uri?: string;
+  response_type?: string;
+  scope?: string;
+  state?: string;
+  nonce?: string;
+  audience?: string;
+  code_challenge?: string;
+  code_challenge_method?: string;
+  response_mode?: string;
+}
+
+/**
+ * A login transaction: one code (or link) sent to one identifier for one application. Only the
+ * keyed hash of the secret is kept. A newer start for the same key replaces the row.
+ */
+export interface LoginCode {
+  id: string;
+  client_id: string;
+  connection: string;
+  identifier: string;
+  send: 'code' | 'link';
+  code_hash: string;
+  /** Hash of the browser-binding cookie set at start (magic links). */
+  binding_hash: string | null;
+  auth_params: AuthParams;
+  attempts: number;
+  max_attempts: number;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface AuthorizationCode {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  audience: string | null;
+  nonce: string | null;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  auth_time: number;
+  session_id: string;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface RefreshToken {
+  id: string;
+  token_hash: string;
+  family_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  audience: string | null;
+  session_id: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  /** Set when this token was exchanged for a newer one; presenting it again revokes the family. */
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+}
+
+/** A message as the dev inbox shows it. */
+export interface InboxMessage {
+  id: string;
+  to: string;
+  channel: 'email' | 'sms';
+  subject: string | null;
+  text: string;
+  html: string | null;
+  code: string | null;
+  link: string | null;
+  created_at: number;
+}
+
+/**
+ * A message in the outbox: written before the first send, so a provider outage or a crash delays
+ * it instead of losing it. `body` (the rendered message, as JSON) is emptied once it is final.
+ */
+export interface OutboxMessage {
+  id: string;
+  connection: string;
+  channel: 'email' | 'sms';
+  recipient: string;
+  body: string | null;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  /** Set once the primary provider has had its tries: later attempts use the failover provider. */
+  use_secondary: boolean;
+  next_attempt_at: number;
+  /** A sender holds the message until then; after it (a crash), anyone may take it again. */
+  claimed_until: number | null;
+  /** The login code's expiry: a message that would arrive later is not worth sending. */
+  expires_at: number;
+  provider: string | null;
+  provider_message_id: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One try at handing a message to a provider, kept for the logs and the operator. */
+export interface OutboxAttempt {
+  id: string;
+  message_id: string;
+  provider: string;
+  outcome: 'sent' | 'transient' | 'permanent';
+  http_status: number | null;
+  error: string | null;
+  latency_ms: number;
+  provider_message_id: string | null;
+  created_at: number;
+}
+
+// hosted login
+
+/** A browser's login session: only the hash of its cookie's token is kept. `id` is the tokens' `sid`. */
+export interface Session {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  /** When the user proved who they are (the tokens' `auth_time`). */
+  auth_time: number;
+  created_at: number;
+  last_used_at: number;
+  /** The absolute end; the idle limit is counted from `last_used_at`. */
+  expires_at: number;
+}
+
+/** The authorize parameters a hosted-page login carries to the redirect at its end. */
+export interface LoginTransactionParams extends AuthParams {
+  connection?: string;
+  login_hint?: string;
+  ui_locales?: string;
+}
+
+/**
+ * A hosted-page login in progress: bound to one browser by a cookie (only its hash is kept) and
+ * short-lived. It remembers the identifier once a code or link was sent to it.
+ */
+export interface LoginTransaction {
+  id: string;
+  binding_hash: string;
+  client_id: string;
+  params: LoginTransactionParams;
+  connection: string | null;
+  identifier: string | null;
+  send: 'code' | 'link' | null;
+  sent_at: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
+/** A `/co/authenticate` result: one use within a minute, by the browser holding the verifier. */
+export interface LoginTicket {
+  ticket_hash: string;
+  co_id: string;
+  verifier_hash: string;
+  client_id: string;
+  user_id: string;
+  /** The origin that called /co/authenticate. */
+  origin: string;
+  auth_time: number;
+  expires_at: number;
+  consumed_at: number | null;
+}

@@ -1,0 +1,303 @@
+import { authenticateClient, findApplication, findConnection, isRegisteredCallback } from './applications.ts';
+import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
+import type { Tessera } from './context.ts';
+import { AuthError, badRequest } from './errors.ts';
+import { identifierField, normaliseIdentifier } from './identifiers.ts';
+import type { Application, AuthParams, Connection, LoginCode } from './model.ts';
+import { limitStart } from './start-limits.ts';
+import { countSms, readSmsNumber, refuseSmsNumber } from './toll-fraud.ts';
+
+export interface StartRequest {
+  client_id?: unknown;
+  client_secret?: unknown;
+  connection?: unknown;
+  email?: unknown;
+  phone_number?: unknown;
+  send?: unknown;
+  authParams?: unknown;
+  language: string | null;
+  /** Who asked: forwarded to providers that want it (the SMS gateway). */
+  client?: { ip: string | null; user_agent: string | null };
+}
+
+export interface StartResult {
+  body: Record<string, unknown>;
+  /** For magic links: the value of the cookie that binds the link to this browser. */
+  /** The value of the cookie that binds the code or link to this browser. */
+  bindingCookie: { value: string; maxAge: number };
+}
+
+const AUTH_PARAM_KEYS = [
+  'redirect_uri',
+  'response_type',
+  'scope',
+  'state',
+  'nonce',
+  'audience',
+  'code_challenge',
+  'code_challenge_method',
+  'response_mode',
+] as const;
+
+export const RESPONSE_TYPES = new Set(['code', 'token', 'id_token', 'id_token token', 'token id_token']);
+
+/** `POST /passwordless/start`: makes a code (or link), stores its hash, and sends it. */
+export async function startPasswordless(ctx: Tessera, req: StartRequest): Promise<StartResult> {
+  const app = await findApplication(ctx, req.client_id, 'passwordless');
+  authenticateClient(app, req.client_secret, 'passwordless');
+  const connection = await findConnection(ctx, app, req.connection, 'passwordless');
+  const field = identifierField(connection.strategy);
+  const identifier = normaliseIdentifier(connection.strategy, req[field]);
+  const send = parseSend(connection, req.send);
+  const authParams = parseAuthParams(app, req.authParams, send);
+  if (connection.options.disable_signup && !(await ctx.store.findUser(connection.name, field, identifier))) {
+    throw badRequest('bad.user', 'Signups are disabled for this connection and the user does not exist');
+  }
+
+  return sendLoginCode(ctx, {
+    app,
+    connection,
+    identifier,
+    send,
+    authParams,
+    language: req.language,
+    client: req.client,
+  });
+}
+
+export interface LoginCodeRequest {
+  app: Application;
+  connection: Connection;
+  identifier: string;
+  send: 'code' | 'link';
+  authParams: AuthParams;
+  language: string | null;
+  client?: StartRequest['client'];
+}
+
+/** Makes a code (or link) for an identifier, stores only its hash, and sends it. */
+export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promise<StartResult> {
+  const { app, connection, identifier, send, authParams } = req;
+  const options = connection.options;
+  // Only starts that passed validation are counted: a malformed request spends nobody's budget.
+  const phone = connection.strategy === 'sms' ? readSmsNumber(identifier) : null;
+  if (phone) refuseSmsNumber(connection, phone);
+  await limitStart(ctx, app, connection, identifier);
+  if (phone)
+    await countSms(connection, phone, ctx.counters, (alert) =>
+      ctx.log.warn(alert, 'SMS daily budget crossed'),
+    );
+  const now = ctx.clock.now();
+  const id = ctx.random.hex(12);
+  const secret =
+    send === 'code' ? generateCode(ctx.random, options.totp.length) : generateLinkSecret(ctx.random);
+  const ttl = send === 'link' ? (options.link_lifetime ?? options.totp.time_step) : options.totp.time_step;
+  // Binds the code or link to the browser that asked (a cookie), for verify_redirect.
+  const binding = ctx.random.token(24);
+  await ctx.store.putLoginCode({
+    id,
+    client_id: app.client_id,
+    connection: connection.name,
+    identifier,
+    send,
+    code_hash: hashCode(ctx.secrets.codeKey, id, secret),
+    binding_hash: hashSecret(binding),
+    auth_params: authParams,
+    attempts: 0,
+    max_attempts: options.max_attempts,
+    created_at: now,
+    expires_at: now + ttl * 1000,
+    consumed_at: null,
+  });
+
+  const link = send === 'link' ? magicLink(ctx, app, connection, identifier, secret, authParams) : null;
+  try {
+    await ctx.delivery.deliver({
+      application: app,
+      connection,
+      channel: connection.strategy,
+      to: identifier,
+      send,
+      code: send === 'code' ? secret : null,
+      link,
+      language: req.language,
+      ttl_seconds: ttl,
+      ...(req.client && { request: req.client }),
+    });
+  } catch (error) {
+    // A code whose message never left must not stay valid.
+    await ctx.store.deleteLoginCode(id);
+    throw error;
+  }
+
+  const body =
+    connection.strategy === 'email'
+      ? { _id: id, email: identifier, email_verified: false }
+      : { _id: id, phone_number: identifier, phone_verified: false, request_language: req.language };
+  return { body, bindingCookie: { value: binding, maxAge: ttl } };
+}
+
+function parseSend(connection: Connection, send: unknown): 'code' | 'link' {
+  if (send === undefined || send === null || send === '')
+    return connection.strategy === 'email' ? 'link' : 'code';
+  if (send === 'code') return 'code';
+  if (send === 'link' && connection.strategy === 'email') return 'link';
+  if (send === 'link') throw badRequest('bad.send', 'SMS connections send codes only; use send "code"');
+  throw badRequest('bad.send', 'send must be "code" or "link"');
+}
+
+function parseAuthParams(app: Application, raw: unknown, send: 'code' | 'link'): AuthParams {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+    throw badRequest('bad.authParams', 'authParams must be an object');
+  }
+  const input = (raw ?? {}) as Record<string, unknown>;
+  const params: AuthParams = {};
+  for (const key of AUTH_PARAM_KEYS) {
+    const value = input[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.length > 2048) {
+      throw badRequest('bad.authParams', `authParams.${key} must be a string of at most 2048 characters`);
+    }
+    params[key] = value;
+  }
+  if (params.redirect_uri !== undefined && !isRegisteredCallback(app, params.redirect_uri)) {
+    throw badRequest(
+      'bad.authParams',
+      "authParams.redirect_uri is not one of the application's allowed callback URLs",
+    );
+  }
+  if (params.response_type !== undefined && !RESPONSE_TYPES.has(params.response_type)) {
+    throw badRequest(
+      'bad.authParams',
+      'authParams.response_type must be code, token, id_token or "id_token token"',
+    );
+  }
+  if (send === 'link' && params.redirect_uri === undefined) {
+    const fallback = app.callbacks[0];
+    if (fallback === undefined) {
+      throw badRequest(
+        'bad.authParams',
+        'authParams.redirect_uri is required: the application has no callback URL',
+      );
+    }
+    params.redirect_uri = fallback;
+  }
+  if (send === 'link') {
+    // A link the application could never complete is refused now, not when the user clicks it.
+    const responseType = params.response_type ?? 'code';
+    const grant = responseType.includes('code') ? 'authorization_code' : 'implicit';
+    if (!app.grant_types.includes(grant)) {
+      throw badRequest(
+        'bad.authParams',
+        `authParams.response_type ${responseType} needs the ${grant} grant, which the application does not have`,
+      );
+    }
+  }
+  return params;
+}
+
+function magicLink(
+  ctx: Tessera,
+  app: Application,
+  connection: Connection,
+  identifier: string,
+  secret: string,
+  authParams: AuthParams,
+): string {
+  const query = new URLSearchParams({
+    client_id: app.client_id,
+    connection: connection.name,
+    [identifierField(connection.strategy)]: identifier,
+    verification_code: secret,
+    response_type: authParams.response_type ?? 'code',
+  });
+  for (const key of AUTH_PARAM_KEYS) {
+    const value = authParams[key];
+    if (value !== undefined && key !== 'response_type') query.set(key, value);
+  }
+  return `${ctx.config.issuer}passwordless/verify_redirect?${query}`;
+}
+
+/** `peek` checks a code without using it up (POST /passwordless/verify); `consume` logs in with it. */
+export type CheckMode = 'peek' | 'consume';
+
+/**
+ * What the caller may redeem: a typed `code`, or also a magic `link`. A link's secret is accepted
+ * only by the link endpoint, so holding a link never skips its same-browser check.
+ */
+export type Redeemable = 'code' | 'code-or-link';
+
+/**
+ * Checks a code or link secret for an identifier. Every check first takes one attempt atomically,
+ * so however many requests race, at most `max_attempts` secrets are ever compared; a right
+ * secret is then consumed by exactly one of them.
+ */
+export async function checkCode(
+  ctx: Tessera,
+  app: Application,
+  connection: Connection,
+  identifier: string,
+  secret: string,
+  mode: CheckMode,
+  redeemable: Redeemable = 'code',
+): Promise<LoginCode> {
+  const wrong = wrongCode(connection);
+  const found = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
+  if (!found || (found.send === 'link' && redeemable === 'code')) throw wrong;
+  const now = ctx.clock.now();
+  const taken = await ctx.store.takeLoginAttempt(found.id, now);
+  if (!taken) {
+    const latest = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
+    const exhausted =
+      latest?.id === found.id &&
+      latest.consumed_at === null &&
+      latest.expires_at > now &&
+      latest.attempts >= latest.max_attempts;
+    throw exhausted ? tooManyAttempts() : wrong;
+  }
+  if (!codeMatches(ctx.secrets.codeKey, taken.id, secret, taken.code_hash)) {
+    throw taken.attempts >= taken.max_attempts ? tooManyAttempts() : wrong;
+  }
+  if (mode === 'peek') {
+    await ctx.store.returnLoginAttempt(taken.id);
+    return taken;
+  }
+  if (!(await ctx.store.consumeLoginCode(taken.id, now))) throw wrong;
+  return taken;
+}
+
+export function wrongCode(connection: Connection): AuthError {
+  const what = connection.strategy === 'email' ? 'email' : 'phone number';
+  return new AuthError(403, 'invalid_grant', `Wrong ${what} or verification code.`);
+}
+
+function tooManyAttempts(): AuthError {
+  return new AuthError(
+    403,
+    'invalid_grant',
+    "You've reached the maximum number of attempts. Please try to login again.",
+  );
+}
+
+export interface VerifyRequest {
+  client_id?: unknown;
+  connection?: unknown;
+  verification_code?: unknown;
+  email?: unknown;
+  phone_number?: unknown;
+}
+
+/**
+ * `POST /passwordless/verify`: tells whether a code is right without using it up, so the
+ * redirect that follows (auth0.js's flow) can still log in with it. A wrong code costs an attempt.
+ */
+export async function verifyPasswordless(ctx: Tessera, req: VerifyRequest): Promise<{ _id: string }> {
+  const app = await findApplication(ctx, req.client_id, 'passwordless');
+  const connection = await findConnection(ctx, app, req.connection, 'passwordless');
+  const identifier = normaliseIdentifier(connection.strategy, req[identifierField(connection.strategy)]);
+  if (typeof req.verification_code !== 'string' || req.verification_code === '') {
+    throw badRequest('bad.request', 'Missing required parameter: verification_code');
+  }
+  const code = await checkCode(ctx, app, connection, identifier, req.verification_code, 'peek');
+  return { _id: code.id };
+}

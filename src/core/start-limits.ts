@@ -1,0 +1,57 @@
+import { START_LIMIT_DEFAULTS } from '../config/schema.ts';
+import type { Tessera } from './context.ts';
+import { AuthError } from './errors.ts';
+import type { Application, Connection } from './model.ts';
+
+/** One count against a limit: `retryAfter` is 0 while under it, else the seconds until the window ends. */
+export interface Hit {
+  retryAfter: number;
+  /** Hits in the current window, this one included. */
+  consumed: number;
+}
+
+/**
+ * Fixed-window counters (src/limits/counters.ts keeps them in memory; a Redis store can replace
+ * them). `bucket` names the limit, `key` what it counts; a limit is `limit` hits per `windowS`.
+ */
+export interface Counters {
+  hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit>;
+}
+
+/** The answer to a start past one of its limits. */
+export function tooManyStarts(retryAfter: number, description: string): AuthError {
+  return new AuthError(429, 'too_many_requests', description, { 'retry-after': String(retryAfter) });
+}
+
+/**
+ * Counts a start that passed validation against its identifier's cooldown and budget and its
+ * application's hourly budget; throws 429 `too_many_requests` past any of them. The identifier is
+ * counted first, so one hammered address cannot use up its application's budget.
+ */
+export async function limitStart(
+  ctx: Tessera,
+  app: Application,
+  connection: Connection,
+  identifier: string,
+): Promise<void> {
+  const limits = connection.options.start_limits;
+  const key = `${connection.name}:${identifier}`;
+  const cooldown = limits?.resend_cooldown_s ?? START_LIMIT_DEFAULTS.resend_cooldown_s;
+  if (cooldown > 0) {
+    const hit = await ctx.counters.hit('start_cooldown', key, 1, cooldown);
+    if (hit.retryAfter > 0) {
+      throw tooManyStarts(hit.retryAfter, 'A code was sent moments ago. Wait before asking for another.');
+    }
+  }
+  const points = limits?.per_identifier?.points ?? START_LIMIT_DEFAULTS.points;
+  const duration = limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s;
+  const perIdentifier = await ctx.counters.hit('start_identifier', key, points, duration);
+  if (perIdentifier.retryAfter > 0) {
+    throw tooManyStarts(perIdentifier.retryAfter, 'Too many codes were asked for. Try again later.');
+  }
+  const perApp = ctx.config.rate_limits.start_per_application_per_hour;
+  const appHit = await ctx.counters.hit('start_application', app.client_id, perApp, 3600);
+  if (appHit.retryAfter > 0) {
+    throw tooManyStarts(appHit.retryAfter, 'Too many requests. Try again later.');
+  }
+}

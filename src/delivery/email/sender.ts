@@ -1,0 +1,33 @@
+import type { OutboundMessage } from '../message.ts';
+import { ProviderError } from '../provider.ts';
+
+/** A sender as the HTTP APIs want it: the bare address, and the display name when there is one. */
+export interface Mailbox {
+  email: string;
+  name?: string;
+  /** As configured, e.g. `Acme <no-reply@acme.test>`. */
+  text: string;
+}
+
+/**
+ * The message's sender, else the connection's `email.from`. A message with neither is refused
+ * for good: retrying cannot invent a sender.
+ */
+export function senderOf(message: OutboundMessage, fallback: string | null): Mailbox {
+  const text = message.from ?? fallback;
+  if (!text) {
+    throw new ProviderError('permanent', 'The connection has no sender address: set options.email.from');
+  }
+  return { ...parseMailbox(text), text };
+}
+
+/** Splits `Name <address>` (the name optionally quoted) into its parts; anything else is an address. */
+export function parseMailbox(text: string): { email: string; name?: string } {
+  const match = /^\s*(.*?)\s*<([^<>\s]+)>\s*$/.exec(text);
+  if (!match) return { email: text.trim() };
+  const name = match[1]!
+    .replace(/^"(.*)"$/, '$1')
+    .replace(/\\(.)/g, '$1')
+    .trim();
+  return name ? { email: match[2]!, name } : { email: match[2]! };
+}

@@ -1,0 +1,328 @@
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../config/schema.ts';
+import type { Delivery, LoginMessage } from '../core/context.ts';
+import { AuthError } from '../core/errors.ts';
+import type { OutboxMessage } from '../core/model.ts';
+import type { SecretBox } from '../core/secret-box.ts';
+import type { Clock, Random } from '../core/sources.ts';
+import type { Store } from '../store/store.ts';
+import { type OutboundMessage, renderMessage } from './message.ts';
+import { ProviderError, type SendContext } from './provider.ts';
+import { type ConnectionProviders, ProviderConfigError, type ProviderRegistry } from './providers.ts';
+
+export interface OutboxLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
+
+type Settings = Config['delivery'];
+
+/** What the outbox keeps of a message until it is final. */
+interface StoredBody {
+  message: OutboundMessage;
+  preview: SendContext['preview'];
+  request: SendContext['request'];
+}
+
+type Outcome = { status: 'sent' } | { status: 'failed'; error: ProviderError } | { status: 'retry' };
+
+/**
+ * Every login message is written here before it is sent, then handed to the connection's provider.
+ * Transient failures are retried with backoff until the code would expire, moving to the failover
+ * provider after `primary_attempts`; permanent ones are not retried. A message a crash interrupted
+ * is taken up again, by any instance, once its claim runs out.
+ */
+export class Outbox implements Delivery {
+  private readonly waiting = new Map<string, (outcome: Outcome) => void>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private poller: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: ProviderRegistry,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly logger: OutboxLogger,
+    private readonly settings: Settings,
+    /** Seals message bodies at rest: they contain the code until the message is final. */
+    private readonly box: SecretBox,
+  ) {}
+
+  /**
+   * Stores the message and sends it. Answers once the first try succeeded or failed for good; after
+   * a transient failure, waits up to `max_wait_ms` for a retry to settle it, then leaves it queued.
+   */
+  async deliver(login: LoginMessage): Promise<void> {
+    const failure = login.channel === 'sms' ? 'sms_provider_error' : 'email_provider_error';
+    let providers: ConnectionProviders;
+    try {
+      providers = this.registry.forConnection(login.connection);
+    } catch (error) {
+      if (!(error instanceof ProviderConfigError)) throw error;
+      throw new AuthError(
+        502,
+        failure,
+        `The connection's provider is not usable: ${error.problems.join('; ')}`,
+      );
+    }
+    if (providers.primary.name === 'dev_inbox' && providers.secondary === null) {
+      // The dev inbox is a write to this same store: it cannot be down, so queueing it first
+      // would only double the writes of every development (and benchmark) login.
+      await providers.primary.send(renderMessage(login), {
+        signal: AbortSignal.timeout(this.settings.send_timeout_ms),
+        preview: { code: login.code, link: login.link },
+      });
+      return;
+    }
+    const now = this.clock.now();
+    const body: StoredBody = {
+      message: renderMessage(login),
+      // Only the dev inbox shows the code apart from the message; real providers never see it.
+      preview: isDevInbox(providers) ? { code: login.code, link: login.link } : undefined,
+      request: login.request && { ...login.request, language: login.language },
+    };
+    const row: OutboxMessage = {
+      id: this.random.hex(12),
+      connection: login.connection.name,
+      channel: login.channel,
+      recipient: login.to,
+      body: await this.box.seal(JSON.stringify(body)),
+      status: 'pending',
+      attempts: 0,
+      use_secondary: false,
+      next_attempt_at: now,
+      claimed_until: now + this.claimMs(),
+      expires_at: now + login.ttl_seconds * 1000,
+      provider: null,
+      provider_message_id: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.putOutboxMessage(row);
+    const first = await this.track(this.attempt(row, providers));
+    if (first.status === 'sent') return;
+    if (first.status === 'failed') throw providerFailure(failure, first.error);
+    const later = await this.settled(row.id);
+    if (later?.status === 'failed') throw providerFailure(failure, later.error);
+  }
+
+  /** Starts looking for due messages (retries, and sends a crash interrupted). */
+  start(): void {
+    this.poller = setInterval(() => void this.dispatchDue(), this.settings.poll_ms);
+    this.poller.unref();
+    void this.dispatchDue();
+  }
+
+  /** Stops taking new work and waits for the sends under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    for (const timer of this.timers) clearTimeout(timer);
+    await Promise.allSettled([...this.inFlight]);
+    // Starts still waiting on a retry answer now: their message stays queued for the next start.
+    for (const done of this.waiting.values()) done({ status: 'retry' });
+  }
+
+  /** Sends every message that is due now; returns how many it took. */
+  async dispatchDue(): Promise<number> {
+    if (this.stopped) return 0;
+    const now = this.clock.now();
+    const due = await this.store.dueOutboxMessages(now, 50);
+    let taken = 0;
+    for (const id of due) {
+      if (this.stopped || !(await this.store.claimOutboxMessage(id, now, now + this.claimMs()))) continue;
+      const row = await this.store.getOutboxMessage(id);
+      if (!row) continue;
+      taken++;
+      void this.track(this.resume(row));
+    }
+    return taken;
+  }
+
+  private async resume(row: OutboxMessage): Promise<Outcome> {
+    const connection = await this.store.getConnection(row.connection);
+    try {
+      if (!connection) throw new ProviderConfigError([`connection "${row.connection}" no longer exists`]);
+      return await this.attempt(row, this.registry.forConnection(connection));
+    } catch (error) {
+      if (!(error instanceof ProviderConfigError)) throw error;
+      return this.finish(row, { status: 'failed', error: new ProviderError('permanent', error.message) });
+    }
+  }
+
+  /** One try with the provider the message is on; records it and decides what comes next. */
+  private async attempt(row: OutboxMessage, providers: ConnectionProviders): Promise<Outcome> {
+    const provider = row.use_secondary && providers.secondary ? providers.secondary : providers.primary;
+    const body = row.body === null ? null : (JSON.parse(await this.box.open(row.body)) as StoredBody);
+    if (!body)
+      return this.finish(row, {
+        status: 'failed',
+        error: new ProviderError('permanent', 'message body lost'),
+      });
+    const started = performance.now();
+    let outcome: Outcome;
+    let providerMessageId: string | null = null;
+    let error: ProviderError | null = null;
+    try {
+      const result = await provider.send(body.message, {
+        signal: AbortSignal.timeout(this.settings.send_timeout_ms),
+        request: body.request,
+        preview: body.preview,
+      });
+      providerMessageId = result.providerMessageId;
+      outcome = { status: 'sent' };
+    } catch (thrown) {
+      error = asProviderError(thrown);
+      outcome = error.kind === 'permanent' ? { status: 'failed', error } : { status: 'retry' };
+    }
+    const latency = Math.round(performance.now() - started);
+    const now = this.clock.now();
+    // A failed try gets its own record; a successful one is recorded on the message itself
+    // (provider, its message id) and in the log line below, sparing every login a write.
+    if (error) {
+      await this.store.putOutboxAttempt({
+        id: this.random.hex(12),
+        message_id: row.id,
+        provider: provider.name,
+        outcome: error.kind,
+        http_status: error.details.status ?? null,
+        error: error.description,
+        latency_ms: latency,
+        provider_message_id: null,
+        created_at: now,
+      });
+    }
+    this.logger.info(
+      {
+        message_id: row.id,
+        connection: row.connection,
+        channel: row.channel,
+        provider: provider.name,
+        outcome: error ? error.kind : 'sent',
+        latency_ms: latency,
+        provider_message_id: providerMessageId ?? undefined,
+        error: error?.description,
+      },
+      'outbox: delivery attempt',
+    );
+    if (outcome.status === 'retry') return this.retry(row, providers, error as ProviderError, now);
+    return this.finish(row, outcome, provider.name, providerMessageId);
+  }
+
+  private async retry(
+    row: OutboxMessage,
+    providers: ConnectionProviders,
+    error: ProviderError,
+    now: number,
+  ): Promise<Outcome> {
+    const attempts = row.attempts + 1;
+    const toSecondary =
+      !row.use_secondary && providers.secondary !== null && attempts >= this.settings.primary_attempts;
+    const onCurrent = row.use_secondary ? attempts - this.settings.primary_attempts : attempts;
+    const backoff = this.settings.retry_base_ms * 2 ** Math.max(0, onCurrent - 1);
+    const delay = toSecondary ? 0 : Math.max(backoff, error.details.retryAfterMs ?? 0);
+    const next = now + delay;
+    if (next >= row.expires_at) {
+      const expired = new ProviderError(
+        'transient',
+        `${error.description} (gave up: the code expires before another try)`,
+        error.details,
+      );
+      return this.finish({ ...row, attempts }, { status: 'failed', error: expired });
+    }
+    await this.store.updateOutboxMessage(row.id, {
+      attempts,
+      use_secondary: row.use_secondary || toSecondary,
+      next_attempt_at: next,
+      claimed_until: null,
+      last_error: error.description,
+      updated_at: now,
+    });
+    this.wake(delay);
+    return { status: 'retry' };
+  }
+
+  private async finish(
+    row: OutboxMessage,
+    outcome: Exclude<Outcome, { status: 'retry' }>,
+    provider: string | null = row.provider,
+    providerMessageId: string | null = null,
+  ): Promise<Outcome> {
+    const now = this.clock.now();
+    await this.store.updateOutboxMessage(row.id, {
+      status: outcome.status,
+      attempts: outcome.status === 'sent' ? row.attempts + 1 : row.attempts,
+      claimed_until: null,
+      provider,
+      provider_message_id: providerMessageId,
+      last_error: outcome.status === 'failed' ? outcome.error.description : row.last_error,
+      updated_at: now,
+    });
+    if (outcome.status === 'failed') {
+      this.logger.warn(
+        { message_id: row.id, connection: row.connection, error: outcome.error.description },
+        'outbox: message failed',
+      );
+    }
+    this.waiting.get(row.id)?.(outcome);
+    return outcome;
+  }
+
+  /** Waits up to `max_wait_ms` for a queued message to be sent or to fail for good. */
+  private settled(id: string): Promise<Outcome | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), this.settings.max_wait_ms);
+      const done = (outcome: Outcome | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(outcome);
+      };
+      this.waiting.set(id, done);
+    });
+  }
+
+  /** Looks for due messages again after `delay` (sooner than the poll, for a retry made here). */
+  private wake(delay: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.dispatchDue();
+    }, delay + 5);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /** Long enough for one send to finish; after it, a crashed sender's message is taken up again. */
+  private claimMs(): number {
+    return this.settings.send_timeout_ms + 5000;
+  }
+}
+
+function isDevInbox(providers: ConnectionProviders): boolean {
+  return providers.primary.name === 'dev_inbox' || providers.secondary?.name === 'dev_inbox';
+}
+
+function asProviderError(thrown: unknown): ProviderError {
+  if (thrown instanceof ProviderError) return thrown;
+  const name = (thrown as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new ProviderError('transient', 'the provider did not answer in time');
+  return new ProviderError('transient', 'the provider could not be reached');
+}
+
+function providerFailure(code: string, error: ProviderError): AuthError {
+  return new AuthError(
+    error.kind === 'permanent' ? 400 : 502,
+    code,
+    `The message could not be sent: ${error.description}`,
+  );
+}

@@ -1,0 +1,128 @@
+import { SignJWT } from 'jose';
+import type { OutboundMessage } from '../message.ts';
+import {
+  type Provider,
+  ProviderError,
+  type ProviderFactory,
+  type SendContext,
+  type SendResult,
+} from '../provider.ts';
+import { field, httpRefusal, parseJson, postToProvider } from './http-call.ts';
+import { smsRecipient } from './phone-numbers.ts';
+import { SettingsReader } from './settings.ts';
+
+/**
+ * Auth0's custom SMS gateway (`provider: "sms_gateway"`): a JSON POST of `{ recipient, body, sender }`
+ * to `gateway_url`, plus `req` (the start request's ip, user agent and language) with
+ * `forward_req_info`, and a short-lived HS256 bearer JWT with `gateway_authentication`.
+ */
+export const smsGatewayFactory: ProviderFactory = {
+  name: 'sms_gateway',
+  channel: 'sms',
+  secretKeys: ['gateway_authentication'],
+  create(options) {
+    const settings = new SettingsReader(options);
+    const url = settings.url('gateway_url');
+    const from = settings.optionalString('from');
+    const forwardRequestInfo = settings.boolean('forward_req_info');
+    const authentication = settings.object('gateway_authentication');
+    const bearer = authentication ? readBearer(authentication) : undefined;
+    if (settings.problems.length > 0) return { problems: settings.problems };
+    return new SmsGatewayProvider(url, from, forwardRequestInfo, bearer);
+  },
+};
+
+/** How long the gateway's bearer token lives: one hour, as Auth0's do. */
+const TOKEN_LIFETIME = '1h';
+
+interface BearerSettings {
+  subject: string;
+  audience: string;
+  key: Uint8Array;
+}
+
+class SmsGatewayProvider implements Provider {
+  readonly name = 'sms_gateway';
+  readonly channel = 'sms';
+
+  constructor(
+    private readonly url: string,
+    private readonly from: string | undefined,
+    private readonly forwardRequestInfo: boolean,
+    private readonly bearer: BearerSettings | undefined,
+  ) {}
+
+  async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
+    if (this.bearer) headers.authorization = `Bearer ${await bearerToken(this.bearer)}`;
+    const answer = await postToProvider(
+      this.url,
+      { headers, body: JSON.stringify(this.payload(message, context)) },
+      context.signal,
+    );
+    if (answer.status >= 200 && answer.status < 300) {
+      return { providerMessageId: messageId(parseJson(answer)) };
+    }
+    if (answer.status === 401 || answer.status === 403) {
+      throw new ProviderError(
+        'permanent',
+        `the SMS gateway refused the request's credentials (HTTP ${answer.status})`,
+        { status: answer.status },
+      );
+    }
+    throw httpRefusal(answer, `the SMS gateway answered HTTP ${answer.status}`);
+  }
+
+  /** The body Auth0 sends, key for key; `req` uses Auth0's `user-agent` spelling. */
+  private payload(message: OutboundMessage, context: SendContext): Record<string, unknown> {
+    const payload: Record<string, unknown> = { recipient: smsRecipient(message), body: message.text };
+    const sender = this.from ?? message.from;
+    if (sender) payload.sender = sender;
+    if (this.forwardRequestInfo && context.request) {
+      const { ip, user_agent, language } = context.request;
+      payload.req = { ip, 'user-agent': user_agent, language };
+    }
+    return payload;
+  }
+}
+
+function readBearer(settings: SettingsReader): BearerSettings | undefined {
+  settings.matching('method', /^bearer$/i, '"bearer"', false);
+  const subject = settings.requiredString('subject');
+  const audience = settings.requiredString('audience');
+  const secret = settings.requiredString('secret');
+  const base64 = settings.boolean('secret_base64_encoded');
+  const key = base64 ? decodeSecret(secret) : new TextEncoder().encode(secret);
+  if (base64 && secret && !key) settings.problems.push('gateway_authentication.secret is not valid base64');
+  return key ? { subject, audience, key } : undefined;
+}
+
+/** Auth0 documents the encoded secret as base64url; plain base64 is accepted too. */
+function decodeSecret(secret: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(secret)) return undefined;
+  const key = Buffer.from(secret, 'base64');
+  return key.length > 0 ? new Uint8Array(key) : undefined;
+}
+
+function bearerToken(bearer: BearerSettings): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(bearer.subject)
+    .setAudience(bearer.audience)
+    .setIssuedAt()
+    .setExpirationTime(TOKEN_LIFETIME)
+    .sign(bearer.key);
+}
+
+/** The gateway's id for the message, when its answer names one (Auth0 itself ignores the body). */
+function messageId(body: unknown): string | null {
+  for (const key of ['id', 'sid', 'message_id']) {
+    const value = field(body, key);
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  }
+  return null;
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Tessera } from '../core/context.ts';
+import { AuthError } from '../core/errors.ts';
+import { PageLimiter } from '../limits/page-limiter.ts';
+import { StartLimiter } from '../limits/start-limiter.ts';
+import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
+import { AllowedOrigins, corsPolicy } from './origins.ts';
+import { pageLimit } from './page-limit.ts';
+import { authorizeRoutes } from './routes/authorize.ts';
+import { devInboxRoutes } from './routes/dev-inbox.ts';
+import { loginPageRoutes } from './routes/login-page.ts';
+import { logoutRoutes } from './routes/logout.ts';
+import { managementRoutes } from './routes/management.ts';
+import { oidcRoutes } from './routes/oidc.ts';
+import { passwordlessRoutes } from './routes/passwordless.ts';
+import { tokenRoutes } from './routes/token.ts';
+
+export interface AppOptions {
+  ctx: Tessera;
+  devInbox: boolean;
+  logger: FastifyBaseLogger;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Builds the HTTP application: plugins, error handling and routes. No business logic lives here. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { ctx } = options;
+  const tls = ctx.config.tls;
+  const app = Fastify({
+    ...(tls && { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } }),
+    loggerInstance: options.logger,
+    bodyLimit: ctx.config.body_limit,
+    // Fastify accepts a hop count here, though its types only list the other forms.
+    trustProxy: ctx.config.trust_proxy as boolean,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    routerOptions: { maxParamLength: 256 },
+    // The router's own refusals (a path segment past maxParamLength, a malformed percent-encoding)
+    // otherwise answer with Fastify's body, echoing the path, instead of the spec's error body.
+    frameworkErrors: errorHandler,
+    clientErrorHandler,
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody(request.url, new AuthError(404, 'not_found', 'No such endpoint')));
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  await app.register(formbody, { bodyLimit: ctx.config.body_limit });
+  await app.register(cookie);
+  await app.register(cors, { delegator: corsPolicy(new AllowedOrigins(ctx)) });
+
+  // Every route's TypeBox schema also describes it in the OpenAPI document at /openapi.json.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tessera', description: 'Auth0-compatible passwordless API', version: '0.1.0' },
+      servers: [{ url: ctx.config.issuer }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const limiter = new StartLimiter(ctx.config.rate_limits.start_per_ip_per_hour);
+  const limitPages = pageLimit(new PageLimiter(ctx.config.rate_limits.authorize_per_ip_per_minute));
+  await app.register(passwordlessRoutes, { ctx, limiter });
+  await app.register(tokenRoutes, { ctx });
+  await app.register(oidcRoutes, { ctx });
+  await app.register(managementRoutes, { ctx });
+  await app.register(authorizeRoutes, { ctx, limitPages });
+  await app.register(loginPageRoutes, { ctx, limiter, limitPages });
+  await app.register(logoutRoutes, { ctx });
+  if (options.devInbox) await app.register(devInboxRoutes, { ctx });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}

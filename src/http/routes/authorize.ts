@@ -1,0 +1,158 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { AuthorizationRequest } from '../../core/authorization.ts';
+import { errorResponse } from '../../core/authorization.ts';
+import {
+  type AuthorizeQuery,
+  authorize,
+  checkAuthorize,
+  openAuthorizeRequest,
+} from '../../core/authorize.ts';
+import type { Tessera } from '../../core/context.ts';
+import { AuthError } from '../../core/errors.ts';
+import { coAuthenticate, LOGIN_TICKET_SECONDS } from '../../core/login-tickets.ts';
+import { startLoginTransaction } from '../../core/login-transactions.ts';
+import { messages, pickLanguage } from '../../ui/i18n.ts';
+import { sendPage } from '../../ui/pages.ts';
+import { sendAuthorizationResponse } from '../authorization-response.ts';
+import {
+  CO_VERIFIER_COOKIE,
+  clearCoVerifierCookie,
+  LOGIN_COOKIE,
+  SESSION_COOKIE,
+  setCoVerifierCookie,
+  setLoginCookie,
+  setSessionCookie,
+} from '../cookies.ts';
+import type { PageLimitHook } from '../page-limit.ts';
+import { objectOptions, optionalText, text } from '../schemas.ts';
+
+const AuthorizeParams = Type.Object({}, { additionalProperties: text(4096), maxProperties: 64 });
+
+const CoAuthenticateBody = Type.Object(
+  {
+    client_id: text(256),
+    username: optionalText(512),
+    otp: optionalText(64),
+    realm: optionalText(128),
+    credential_type: optionalText(256),
+    password: optionalText(512),
+  },
+  objectOptions,
+);
+
+const LOGIN_COOKIE_SECONDS = 30 * 60;
+
+/** `/authorize` (OIDC, hosted login, login tickets) and `/co/authenticate` (auth0.js cross-origin). */
+export const authorizeRoutes: FastifyPluginAsyncTypebox<{
+  ctx: Tessera;
+  limitPages: PageLimitHook;
+}> = async (app, { ctx, limitPages }) => {
+  app.get(
+    '/authorize',
+    { onRequest: limitPages, schema: { querystring: AuthorizeParams } },
+    async (request, reply) => handleAuthorize(ctx, request, reply, request.query as AuthorizeQuery, 302),
+  );
+
+  // OIDC allows the same parameters as a form; the cross-origin fallback page posts its verifier here.
+  app.post(
+    '/authorize',
+    { onRequest: limitPages, schema: { body: AuthorizeParams } },
+    async (request, reply) => handleAuthorize(ctx, request, reply, request.body as AuthorizeQuery, 303),
+  );
+
+  app.post('/co/authenticate', { schema: { body: CoAuthenticateBody } }, async (request, reply) => {
+    const result = await coAuthenticate(ctx, request.body, request.headers.origin, request.ip);
+    setCoVerifierCookie(reply, ctx, result.verifier, LOGIN_TICKET_SECONDS);
+    return reply.header('cache-control', 'no-store').send(result.body);
+  });
+};
+
+async function handleAuthorize(
+  ctx: Tessera,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  query: AuthorizeQuery,
+  redirectStatus: 302 | 303,
+) {
+  const language = pickLanguage(query.ui_locales, request.headers['accept-language']);
+  let authRequest: AuthorizationRequest;
+  try {
+    authRequest = await openAuthorizeRequest(ctx, query);
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    return authorizeErrorPage(reply, language, error);
+  }
+  try {
+    const authz = await checkAuthorize(ctx, authRequest, query);
+    const outcome = await authorize(ctx, authz, {
+      sessionToken: request.cookies[SESSION_COOKIE],
+      coVerifier: coVerifier(request, query),
+    });
+    if (outcome.kind === 'respond') {
+      if (outcome.session) setSessionCookie(reply, ctx, outcome.session);
+      if (authz.loginTicket !== undefined) clearCoVerifierCookie(reply, ctx);
+      return sendAuthorizationResponse(reply, outcome.response, language, redirectStatus);
+    }
+    if (outcome.kind === 'verify') {
+      const frameOrigin = new URL(outcome.verificationUrl).origin;
+      const issuerOrigin = new URL(ctx.config.issuer).origin;
+      const frame = new URL(outcome.verificationUrl);
+      frame.hash = `origin=${encodeURIComponent(issuerOrigin)}`;
+      const fields = Object.entries(query).filter(([key]) => key !== 'co_verifier');
+      const t = messages(language);
+      return sendPage(
+        reply,
+        'co-verify',
+        {
+          lang: language,
+          t,
+          fields,
+          co_id: outcome.coId,
+          frame_src: frame.toString(),
+          frame_origin: frameOrigin,
+          script: '/ui/co-verify.js',
+        },
+        {
+          scripts: true,
+          frameSources: [frameOrigin],
+          formTargets: [authRequest.redirectUri],
+        },
+      );
+    }
+    const binding = request.cookies[LOGIN_COOKIE] ?? ctx.random.token(24);
+    const transaction = await startLoginTransaction(ctx, authz, binding);
+    setLoginCookie(reply, ctx, binding, LOGIN_COOKIE_SECONDS);
+    return reply.redirect(`/u/login?tx=${encodeURIComponent(transaction.id)}`, redirectStatus);
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    return sendAuthorizationResponse(reply, errorResponse(authRequest, error), language, redirectStatus);
+  }
+}
+
+/**
+ * The cross-origin verifier: the cookie `/co/authenticate` set, or the field our fallback page
+ * posts. The field counts only when the browser says the form came from one of our own pages:
+ * otherwise any site could post a ticket and verifier of its own and log the visitor in as
+ * someone else. (Our pages send no Referer, so their Origin is `null`: Sec-Fetch-Site tells.)
+ */
+function coVerifier(request: FastifyRequest, query: AuthorizeQuery): string | undefined {
+  if (!('co_verifier' in query)) return request.cookies[CO_VERIFIER_COOKIE];
+  return request.headers['sec-fetch-site'] === 'same-origin' ? (query.co_verifier ?? '') : '';
+}
+
+/** An authorize request whose redirect_uri cannot be trusted ends on a page of ours, never a redirect. */
+function authorizeErrorPage(
+  reply: FastifyReply,
+  language: ReturnType<typeof pickLanguage>,
+  error: AuthError,
+) {
+  const t = messages(language, { detail: error.description });
+  return sendPage(
+    reply,
+    'message',
+    { lang: language, title: t.error_title, message: t.error_message, detail: t.error_detail, error: true },
+    { status: 400 },
+  );
+}

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Tessera } from '../../core/context.ts';
+import type { InboxMessage } from '../../core/model.ts';
+import { sendPage } from '../../ui/pages.ts';
+import { optionalText } from '../schemas.ts';
+
+const InboxQuery = Type.Object({ to: optionalText(512), limit: optionalText(4) });
+
+/** `/dev/inbox`: the messages the dev inbox kept, as a page and as JSON. Registered only when enabled. */
+export const devInboxRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+  app.get('/dev/inbox/messages', { schema: { querystring: InboxQuery } }, async (request) => {
+    const messages = await ctx.store.listInboxMessages(
+      recipient(request.query.to),
+      limit(request.query.limit),
+    );
+    return messages.map(view);
+  });
+
+  // The Default App's callback points here, so a newcomer's first magic link lands on a page that
+  // explains what their app would receive, instead of a 404.
+  const CallbackQuery = Type.Object({}, { additionalProperties: optionalText(4096), maxProperties: 16 });
+  app.get('/callback', { schema: { querystring: CallbackQuery } }, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    return sendPage(reply, 'dev-callback', {
+      ...query,
+      issuer: ctx.config.issuer,
+      redirect_uri: `${ctx.config.issuer}callback`,
+    });
+  });
+
+  app.get('/dev/inbox', { schema: { querystring: InboxQuery } }, async (request, reply) => {
+    const messages = await ctx.store.listInboxMessages(
+      recipient(request.query.to),
+      limit(request.query.limit),
+    );
+    return sendPage(reply, 'dev-inbox', { messages: messages.map(view) });
+  });
+};
+
+function view(message: InboxMessage) {
+  const { id, to, channel, subject, text, html, code, link, created_at } = message;
+  return { id, to, channel, subject, text, html, code, link, created_at: new Date(created_at).toISOString() };
+}
+
+/** Emails as stored (trimmed, lower-case); a `+` in a phone number often arrives as a space. */
+function recipient(to: string | undefined): string | undefined {
+  if (to === undefined || to === '') return undefined;
+  const trimmed = to.trim();
+  if (trimmed.includes('@')) return trimmed.toLowerCase();
+  const digits = trimmed.replace(/[^0-9]/g, '');
+  return digits.length > 0 ? `+${digits}` : trimmed;
+}
+
+function limit(raw: string | undefined): number {
+  const n = Number(raw ?? 50);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 200) : 50;
+}

@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Tessera } from '../../core/context.ts';
+import { logout } from '../../core/logout.ts';
+import { messages, pickLanguage } from '../../ui/i18n.ts';
+import { sendPage } from '../../ui/pages.ts';
+import { clearSessionCookie, SESSION_COOKIE } from '../cookies.ts';
+import { objectOptions, optionalText } from '../schemas.ts';
+
+const LogoutQuery = Type.Object(
+  {
+    client_id: optionalText(256),
+    returnTo: optionalText(2048),
+    post_logout_redirect_uri: optionalText(2048),
+    id_token_hint: optionalText(8192),
+    state: optionalText(2048),
+    federated: optionalText(16),
+    ui_locales: optionalText(256),
+  },
+  objectOptions,
+);
+
+/** `GET /v2/logout`: ends the session, then returns only to a registered logout URL. */
+export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+  app.get('/v2/logout', { schema: { querystring: LogoutQuery } }, async (request, reply) => {
+    const outcome = await logout(ctx, request.query, request.cookies[SESSION_COOKIE]);
+    clearSessionCookie(reply, ctx);
+    if (outcome.location !== null) return reply.redirect(outcome.location, 302);
+    const language = pickLanguage(request.query.ui_locales, request.headers['accept-language']);
+    const t = messages(language);
+    return sendPage(
+      reply,
+      'message',
+      {
+        lang: language,
+        title: t.logged_out_title,
+        message: outcome.refused ? t.logout_refused : t.logged_out_message,
+        error: outcome.refused,
+      },
+      { status: outcome.refused ? 400 : 200 },
+    );
+  });
+};

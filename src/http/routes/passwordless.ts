@@ -1,0 +1,178 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { secretsEqual } from '../../core/codes.ts';
+import type { Tessera } from '../../core/context.ts';
+import { AuthError } from '../../core/errors.ts';
+import {
+  type LinkOutcome,
+  type LinkParams,
+  linkAction,
+  openLink,
+  redeemLink,
+} from '../../core/magic-link.ts';
+import { startPasswordless, verifyPasswordless } from '../../core/passwordless.ts';
+import type { StartLimiter } from '../../limits/start-limiter.ts';
+import { sendPage, stylesheet } from '../../ui/pages.ts';
+import {
+  CONFIRM_COOKIE,
+  LINK_COOKIE,
+  SESSION_COOKIE,
+  setConfirmCookie,
+  setLinkCookie,
+  setSessionCookie,
+} from '../cookies.ts';
+import { requestLanguage } from '../request-language.ts';
+import { objectOptions, optionalText, text } from '../schemas.ts';
+
+/** The form field of the confirmation page's anti-forgery token (its other half is a cookie). */
+const CONFIRM_FIELD = 'confirm_token';
+
+const StartBody = Type.Object(
+  {
+    client_id: text(256),
+    client_secret: optionalText(512),
+    connection: text(128),
+    email: optionalText(512),
+    phone_number: optionalText(64),
+    send: optionalText(16),
+    authParams: Type.Optional(Type.Unknown()),
+  },
+  objectOptions,
+);
+
+const VerifyBody = Type.Object(
+  {
+    client_id: text(256),
+    connection: text(128),
+    verification_code: text(256),
+    email: optionalText(512),
+    phone_number: optionalText(64),
+  },
+  objectOptions,
+);
+
+const LinkQuery = Type.Object({}, { additionalProperties: text(4096), maxProperties: 32 });
+
+export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limiter: StartLimiter }> = async (
+  app,
+  { ctx, limiter },
+) => {
+  app.post('/passwordless/start', { schema: { body: StartBody } }, async (request, reply) => {
+    await limiter.consume(request.ip);
+    const result = await startPasswordless(ctx, {
+      ...request.body,
+      language: requestLanguage(request),
+      client: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null },
+    });
+    setLinkCookie(reply, ctx, result.bindingCookie.value, result.bindingCookie.maxAge);
+    return result.body;
+  });
+
+  app.post('/passwordless/verify', { schema: { body: VerifyBody } }, async (request) => {
+    return verifyPasswordless(ctx, request.body);
+  });
+
+  app.get('/passwordless/verify_redirect', { schema: { querystring: LinkQuery } }, async (request, reply) => {
+    const params = request.query as LinkParams;
+    const link = await openLinkOrPage(ctx, params, reply);
+    if (!link) return reply;
+    const action = linkAction(link, request.cookies[LINK_COOKIE]);
+    if (action === 'redeem') {
+      const outcome = await redeemLink(ctx, link, request.ip, request.cookies[SESSION_COOKIE]);
+      return finishLink(ctx, reply, outcome, 302);
+    }
+    if (action === 'refuse') return refuseLinkPage(reply);
+    // The form's POST must come from this page in this browser: a token in both a SameSite=Strict
+    // cookie and the form, which a form on another site cannot have.
+    const confirmToken = ctx.random.token(18);
+    setConfirmCookie(reply, ctx, confirmToken);
+    const fields = [
+      ...Object.entries(params).filter(([key, value]) => typeof value === 'string' && key !== CONFIRM_FIELD),
+      [CONFIRM_FIELD, confirmToken],
+    ];
+    return sendPage(
+      reply,
+      'confirm-link',
+      { application: link.request.app.name, identifier: link.identifier, fields },
+      { formTargets: [link.request.redirectUri] },
+    );
+  });
+
+  app.post('/passwordless/verify_redirect', { schema: { body: LinkQuery } }, async (request, reply) => {
+    // Only the confirmation page itself may post here: a form on another site would log the
+    // victim's browser into the attacker's account (login CSRF).
+    if (!confirmedHere(request)) {
+      return sendPage(
+        reply,
+        'message',
+        {
+          title: 'This sign-in link cannot be used',
+          message: 'Open the link itself to continue signing in.',
+          error: true,
+        },
+        { status: 403 },
+      );
+    }
+    const link = await openLinkOrPage(ctx, request.body as LinkParams, reply);
+    if (!link) return reply;
+    // The confirmation form completes a link on another device only where the connection allows it.
+    const action = linkAction(link, request.cookies[LINK_COOKIE]);
+    if (action === 'refuse') return refuseLinkPage(reply);
+    const outcome = await redeemLink(ctx, link, request.ip, request.cookies[SESSION_COOKIE]);
+    return finishLink(ctx, reply, outcome, 303);
+  });
+
+  app.get('/ui/style.css', async (_request, reply) => {
+    return reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(stylesheet);
+  });
+};
+
+/** Whether a form post carries the token its confirmation page set in this browser. */
+function confirmedHere(request: FastifyRequest): boolean {
+  // A browser that says the post came from another site is refused whatever it carries.
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin') return false;
+  const posted = (request.body as Record<string, unknown>)[CONFIRM_FIELD];
+  const cookie = request.cookies[CONFIRM_COOKIE];
+  return typeof posted === 'string' && cookie !== undefined && secretsEqual(posted, cookie);
+}
+
+/** Redirects after a used link, keeping the session it started. */
+function finishLink(ctx: Tessera, reply: FastifyReply, outcome: LinkOutcome, status: 302 | 303) {
+  if (outcome.session) setSessionCookie(reply, ctx, outcome.session);
+  return reply.redirect(outcome.location, status);
+}
+
+/** The page for a link opened outside the browser that asked, on a connection without cross-device links. */
+function refuseLinkPage(reply: FastifyReply) {
+  return sendPage(
+    reply,
+    'message',
+    {
+      title: 'Open the link where you asked for it',
+      message: 'For your security, this sign-in link only works in the browser where you asked for it.',
+      detail: 'Open it there, or ask for a new link on this device.',
+    },
+    { status: 403 },
+  );
+}
+
+/** Opens the link, or answers with an error page when its app or redirect_uri cannot be trusted. */
+async function openLinkOrPage(ctx: Tessera, params: LinkParams, reply: FastifyReply) {
+  try {
+    return await openLink(ctx, params);
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    await sendPage(
+      reply,
+      'message',
+      { title: 'This sign-in link cannot be used', message: error.description, error: true },
+      { status: 400 },
+    );
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { PASSWORDLESS_OTP_GRANT } from '../../config/schema.ts';
+import type { Tessera } from '../../core/context.ts';
+import { AuthError } from '../../core/errors.ts';
+import {
+  authorizationCodeGrant,
+  clientCredentialsGrant,
+  legacyResourceOwnerGrant,
+  passwordlessOtpGrant,
+  refreshTokenGrant,
+  revokeToken,
+  type TokenRequest,
+  unsupportedGrant,
+} from '../../core/grants.ts';
+import { objectOptions, text } from '../schemas.ts';
+
+// Every OAuth field is a string; which ones a grant needs is checked by the grant itself.
+const TokenBody = Type.Object(
+  { grant_type: Type.Optional(text(256)) },
+  { ...objectOptions, additionalProperties: text(4096) },
+);
+
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+  app.post('/oauth/token', { schema: { body: TokenBody } }, async (request, reply) => {
+    const body = withBasicAuth(request, request.body as TokenRequest);
+    void reply.headers(NO_STORE);
+    switch (body.grant_type) {
+      case PASSWORDLESS_OTP_GRANT:
+        return passwordlessOtpGrant(ctx, body, request.ip);
+      case 'authorization_code':
+        return authorizationCodeGrant(ctx, body);
+      case 'refresh_token':
+        return refreshTokenGrant(ctx, body);
+      case 'client_credentials':
+        return clientCredentialsGrant(ctx, body);
+      case undefined:
+      case '':
+        throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');
+      default:
+        throw unsupportedGrant(body.grant_type);
+    }
+  });
+
+  app.post('/oauth/ro', { schema: { body: TokenBody } }, async (request, reply) => {
+    void reply.headers(NO_STORE);
+    return legacyResourceOwnerGrant(ctx, withBasicAuth(request, request.body as TokenRequest), request.ip);
+  });
+
+  app.post('/oauth/revoke', { schema: { body: TokenBody } }, async (request) => {
+    await revokeToken(ctx, withBasicAuth(request, request.body as TokenRequest));
+    return {};
+  });
+};
+
+/** Client credentials may come as HTTP Basic (client_secret_basic) instead of in the body. */
+function withBasicAuth(request: FastifyRequest, body: TokenRequest): TokenRequest {
+  const header = request.headers.authorization;
+  if (!header?.toLowerCase().startsWith('basic ')) return body;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new AuthError(401, 'invalid_client', 'Malformed Basic authorization header');
+  try {
+    const clientId = decodeURIComponent(decoded.slice(0, colon));
+    const clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+    if (body.client_id !== undefined && body.client_id !== clientId) {
+      throw new AuthError(
+        400,
+        'invalid_request',
+        'client_id in the body and the Authorization header differ',
+      );
+    }
+    return { ...body, client_id: clientId, client_secret: clientSecret };
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    throw new AuthError(401, 'invalid_client', 'Malformed Basic authorization header');
+  }
+}

@@ -1,0 +1,92 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config/schema.ts';
+import type { Tessera } from './core/context.ts';
+import { purgeExpired } from './core/housekeeping.ts';
+import type { Application } from './core/model.ts';
+import type { Clock, Random } from './core/sources.ts';
+import { type App, buildApp } from './http/app.ts';
+import { createLogger } from './http/logger.ts';
+import { openTessera } from './tessera.ts';
+
+/** How often expired rows are purged. */
+const HOUSEKEEPING_MS = 60_000;
+
+export interface ServerOptions {
+  clock?: Clock;
+  random?: Random;
+  logger?: FastifyBaseLogger;
+}
+
+export interface RunningServer {
+  app: App;
+  ctx: Tessera;
+  /** Where it listens, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /** The application created on this start (first start only). */
+  createdApplication: Application | null;
+  devInbox: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the store, builds the app and listens on the configured host and port. */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const pretty = config.environment === 'development' && process.stdout.isTTY === true;
+  const logger = options.logger ?? createLogger(config.log_level, pretty);
+  const { ctx, seed, devInbox, outbox } = await openTessera(config, { ...options, logger });
+  const app = await buildApp({ ctx, devInbox, logger });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await ctx.store.close();
+    throw error;
+  }
+  outbox.start();
+  const housekeeping = startHousekeeping(ctx, logger);
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let closed = false;
+  return {
+    app,
+    ctx,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
+    createdApplication: seed.createdApplication,
+    devInbox,
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Requests under way finish first (they may be waiting on a send), then the outbox's sends.
+      await app.close();
+      await outbox.stop();
+      await housekeeping.stop();
+      await ctx.store.close();
+    },
+  };
+}
+
+/** Purges expired rows every minute (never two runs at once); the timer keeps no process alive. */
+function startHousekeeping(ctx: Tessera, logger: FastifyBaseLogger): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = purgeExpired(ctx)
+      .then(
+        (counts) => {
+          if (Object.values(counts).some((n) => n > 0))
+            logger.debug({ deleted: counts }, 'purged expired rows');
+        },
+        (error: unknown) => logger.error({ err: error }, 'purging expired rows failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, HOUSEKEEPING_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,588 @@
+import { type Kysely, Migrator, type Selectable } from 'kysely';
+import type {
+  Application,
+  Connection,
+  InboxMessage,
+  LoginCode,
+  LoginTicket,
+  LoginTransaction,
+  OutboxAttempt,
+  OutboxMessage,
+  RefreshToken,
+  Session,
+  User,
+} from '../core/model.ts';
+import { purgeExpiredRows } from './housekeeping.ts';
+import { migrationProvider } from './migrations.ts';
+import type { ConnectionCodec, IdentifierField, NewUser, PurgeBefore, Store, UserPatch } from './store.ts';
+import type { Database, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
+
+/** The Store over Kysely: one set of queries for every SQL dialect. */
+export class KyselyStore implements Store {
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly connectionCodec: ConnectionCodec = plainJson,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error || failed) {
+      throw new Error(
+        `migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value;
+  }
+
+  async putSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    return (await this.getSetting(key)) as string;
+  }
+
+  async putSetting(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async getApplication(clientId: string): Promise<Application | undefined> {
+    const row = await this.db
+      .selectFrom('applications')
+      .select('data')
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.data) as Application) : undefined;
+  }
+
+  async listApplications(): Promise<Application[]> {
+    const rows = await this.db.selectFrom('applications').select('data').orderBy('client_id').execute();
+    return rows.map((r) => JSON.parse(r.data) as Application);
+  }
+
+  async putApplication(app: Application): Promise<void> {
+    const data = JSON.stringify(app);
+    await this.db
+      .insertInto('applications')
+      .values({ client_id: app.client_id, data, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('client_id').doUpdateSet({ data, updated_at: Date.now() }))
+      .execute();
+  }
+
+  async getConnection(name: string): Promise<Connection | undefined> {
+    const row = await this.db
+      .selectFrom('connections')
+      .select('data')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? this.connectionCodec.decode(row.data) : undefined;
+  }
+
+  async listConnections(): Promise<Connection[]> {
+    const rows = await this.db.selectFrom('connections').select('data').orderBy('name').execute();
+    return Promise.all(rows.map((r) => this.connectionCodec.decode(r.data)));
+  }
+
+  async deleteApplication(clientId: string): Promise<void> {
+    await this.db.deleteFrom('applications').where('client_id', '=', clientId).execute();
+  }
+
+  async deleteConnection(name: string): Promise<void> {
+    await this.db.deleteFrom('connections').where('name', '=', name).execute();
+  }
+
+  async putConnection(connection: Connection): Promise<void> {
+    const data = await this.connectionCodec.encode(connection);
+    await this.db
+      .insertInto('connections')
+      .values({ name: connection.name, data, updated_at: Date.now() })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ data, updated_at: Date.now() }))
+      .execute();
+  }
+
+  async getUser(userId: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async findUser(connection: string, field: IdentifierField, value: string): Promise<User | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('connection', '=', connection)
+      .where(field, '=', value)
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async createUser(user: NewUser): Promise<{ user: User; created: boolean }> {
+    const row = await this.db
+      .insertInto('users')
+      .values({
+        user_id: user.user_id,
+        connection: user.connection,
+        email: user.email,
+        email_verified: user.email_verified ? 1 : 0,
+        phone_number: user.phone_number,
+        phone_verified: user.phone_verified ? 1 : 0,
+        name: user.name ?? null,
+        nickname: user.nickname ?? null,
+        picture: user.picture ?? null,
+        created_at: user.created_at,
+        updated_at: user.created_at,
+        last_login: user.last_login ?? null,
+        last_ip: user.last_ip ?? null,
+        logins_count: user.logins_count ?? 0,
+        app_metadata: JSON.stringify(user.app_metadata ?? {}),
+        user_metadata: JSON.stringify(user.user_metadata ?? {}),
+        blocked: user.blocked ? 1 : 0,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (row) return { user: toUser(row), created: true };
+    const field: IdentifierField = user.email !== null ? 'email' : 'phone_number';
+    const existing = await this.findUser(user.connection, field, (user.email ?? user.phone_number) as string);
+    if (!existing) throw new Error('user insert conflicted but no existing user was found');
+    return { user: existing, created: false };
+  }
+
+  async updateUser(userId: string, patch: UserPatch): Promise<User | undefined> {
+    const { app_metadata, user_metadata, email_verified, phone_verified, blocked, ...plain } = patch;
+    const row = await this.db
+      .updateTable('users')
+      .set({
+        ...plain,
+        ...(app_metadata !== undefined && { app_metadata: JSON.stringify(app_metadata) }),
+        ...(user_metadata !== undefined && { user_metadata: JSON.stringify(user_metadata) }),
+        ...(email_verified !== undefined && { email_verified: email_verified ? 1 : 0 }),
+        ...(phone_verified !== undefined && { phone_verified: phone_verified ? 1 : 0 }),
+        ...(blocked !== undefined && { blocked: blocked ? 1 : 0 }),
+      })
+      .where('user_id', '=', userId)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async recordLogin(
+    userId: string,
+    field: IdentifierField,
+    ip: string,
+    now: number,
+  ): Promise<User | undefined> {
+    const verified = field === 'email' ? 'email_verified' : 'phone_verified';
+    const row = await this.db
+      .updateTable('users')
+      .set((eb) => ({
+        logins_count: eb('logins_count', '+', 1),
+        last_login: now,
+        last_ip: ip,
+        updated_at: now,
+        [verified]: 1,
+      }))
+      .where('user_id', '=', userId)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toUser(row) : undefined;
+  }
+
+  async putLoginCode(code: LoginCode): Promise<void> {
+    const row = fromLoginCode(code);
+    const { id, client_id, connection, identifier, ...replaced } = row;
+    await this.db
+      .insertInto('login_codes')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['client_id', 'connection', 'identifier']).doUpdateSet({ id, ...replaced }),
+      )
+      .execute();
+  }
+
+  async findLoginCode(
+    clientId: string,
+    connection: string,
+    identifier: string,
+  ): Promise<LoginCode | undefined> {
+    const row = await this.db
+      .selectFrom('login_codes')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('connection', '=', connection)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+    return row ? toLoginCode(row) : undefined;
+  }
+
+  async takeLoginAttempt(id: string, now: number): Promise<LoginCode | undefined> {
+    const row = await this.db
+      .updateTable('login_codes')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toLoginCode(row) : undefined;
+  }
+
+  async returnLoginAttempt(id: string): Promise<void> {
+    await this.db
+      .updateTable('login_codes')
+      .set((eb) => ({ attempts: eb('attempts', '-', 1) }))
+      .where('id', '=', id)
+      .where('attempts', '>', 0)
+      .execute();
+  }
+
+  async consumeLoginCode(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('login_codes')
+      .set({ consumed_at: now })
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async deleteLoginCode(id: string): Promise<void> {
+    await this.db.deleteFrom('login_codes').where('id', '=', id).execute();
+  }
+
+  async putAuthorizationCode(code: Parameters<Store['putAuthorizationCode']>[0]): Promise<void> {
+    await this.db.insertInto('authorization_codes').values(code).execute();
+  }
+
+  async consumeAuthorizationCode(codeHash: string, now: number) {
+    const row = await this.db
+      .updateTable('authorization_codes')
+      .set({ consumed_at: now })
+      .where('code_hash', '=', codeHash)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? { ...row, auth_time: Number(row.auth_time), expires_at: Number(row.expires_at) } : undefined;
+  }
+
+  async putRefreshToken(token: RefreshToken): Promise<void> {
+    await this.db.insertInto('refresh_tokens').values(token).execute();
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined> {
+    const row = await this.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row ? toRefreshToken(row) : undefined;
+  }
+
+  async useRefreshToken(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('refresh_tokens')
+      .set({ used_at: now })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async revokeRefreshFamily(familyId: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: now })
+      .where('family_id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  async listSigningKeys() {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+    return rows.map((r) => ({ ...r, created_at: Number(r.created_at) }));
+  }
+
+  async putSigningKey(key: Parameters<Store['putSigningKey']>[0]): Promise<void> {
+    await this.db.insertInto('signing_keys').values(key).execute();
+  }
+
+  async putInboxMessage(message: InboxMessage): Promise<void> {
+    const { to, ...rest } = message;
+    await this.db
+      .insertInto('inbox_messages')
+      .values({ ...rest, recipient: to })
+      .execute();
+  }
+
+  async listInboxMessages(to: string | undefined, limit: number): Promise<InboxMessage[]> {
+    let query = this.db.selectFrom('inbox_messages').selectAll();
+    if (to !== undefined) query = query.where('recipient', '=', to);
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(({ recipient, ...rest }) => ({
+      ...rest,
+      to: recipient,
+      channel: rest.channel as InboxMessage['channel'],
+      created_at: Number(rest.created_at),
+    }));
+  }
+
+  // outbox
+  async putOutboxMessage(message: OutboxMessage): Promise<void> {
+    await this.db
+      .insertInto('outbox_messages')
+      .values({ ...message, use_secondary: message.use_secondary ? 1 : 0 })
+      .execute();
+  }
+
+  async getOutboxMessage(id: string): Promise<OutboxMessage | undefined> {
+    const row = await this.db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toOutboxMessage(row) : undefined;
+  }
+
+  async dueOutboxMessages(now: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('outbox_messages')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      // A code that has expired is not worth sending any more.
+      .where('expires_at', '>', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async claimOutboxMessage(id: string, now: number, until: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('outbox_messages')
+      .set({ claimed_until: until })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async updateOutboxMessage(id: string, patch: Parameters<Store['updateOutboxMessage']>[1]): Promise<void> {
+    const { use_secondary, ...rest } = patch;
+    const final = rest.status === 'sent' || rest.status === 'failed';
+    await this.db
+      .updateTable('outbox_messages')
+      .set({
+        ...rest,
+        ...(use_secondary !== undefined && { use_secondary: use_secondary ? 1 : 0 }),
+        ...(final && { body: null }),
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async putOutboxAttempt(attempt: OutboxAttempt): Promise<void> {
+    await this.db.insertInto('outbox_attempts').values(attempt).execute();
+  }
+
+  async listOutboxAttempts(messageId: string): Promise<OutboxAttempt[]> {
+    const rows = await this.db
+      .selectFrom('outbox_attempts')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      ...r,
+      created_at: Number(r.created_at),
+      outcome: r.outcome as OutboxAttempt['outcome'],
+    }));
+  }
+
+  // hosted login
+  async putSession(session: Session): Promise<void> {
+    await this.db.insertInto('sessions').values(session).execute();
+  }
+
+  async findSession(tokenHash: string): Promise<Session | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    return row ? numbers(row, ['auth_time', 'created_at', 'last_used_at', 'expires_at']) : undefined;
+  }
+
+  async touchSession(id: string, now: number): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('id', '=', id).execute();
+  }
+
+  async putLoginTransaction(transaction: LoginTransaction): Promise<void> {
+    await this.db
+      .insertInto('login_transactions')
+      .values({ ...transaction, params: JSON.stringify(transaction.params) })
+      .execute();
+  }
+
+  async getLoginTransaction(id: string): Promise<LoginTransaction | undefined> {
+    const row = await this.db
+      .selectFrom('login_transactions')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      ...numbers(row, ['created_at', 'expires_at']),
+      params: JSON.parse(row.params) as LoginTransaction['params'],
+      send: row.send as LoginTransaction['send'],
+      sent_at: row.sent_at === null ? null : Number(row.sent_at),
+    };
+  }
+
+  async updateLoginTransaction(
+    id: string,
+    patch: Pick<LoginTransaction, 'connection' | 'identifier' | 'send' | 'sent_at'>,
+  ): Promise<void> {
+    await this.db.updateTable('login_transactions').set(patch).where('id', '=', id).execute();
+  }
+
+  async deleteLoginTransaction(id: string): Promise<void> {
+    await this.db.deleteFrom('login_transactions').where('id', '=', id).execute();
+  }
+
+  async putLoginTicket(ticket: LoginTicket): Promise<void> {
+    await this.db.insertInto('login_tickets').values(ticket).execute();
+  }
+
+  async findLoginTicket(ticketHash: string): Promise<LoginTicket | undefined> {
+    const row = await this.db
+      .selectFrom('login_tickets')
+      .selectAll()
+      .where('ticket_hash', '=', ticketHash)
+      .executeTakeFirst();
+    return row ? toLoginTicket(row) : undefined;
+  }
+
+  async consumeLoginTicket(ticketHash: string, now: number): Promise<LoginTicket | undefined> {
+    const row = await this.db
+      .updateTable('login_tickets')
+      .set({ consumed_at: now })
+      .where('ticket_hash', '=', ticketHash)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toLoginTicket(row) : undefined;
+  }
+
+  // housekeeping
+  async purgeExpired(before: PurgeBefore, limit: number): Promise<Record<string, number>> {
+    return purgeExpiredRows(this.db, before, limit);
+  }
+}
+
+function toOutboxMessage(row: Selectable<Database['outbox_messages']>): OutboxMessage {
+  return {
+    ...row,
+    channel: row.channel as OutboxMessage['channel'],
+    status: row.status as OutboxMessage['status'],
+    use_secondary: row.use_secondary === 1,
+    next_attempt_at: Number(row.next_attempt_at),
+    claimed_until: row.claimed_until === null ? null : Number(row.claimed_until),
+    expires_at: Number(row.expires_at),
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+  };
+}
+
+const plainJson: ConnectionCodec = {
+  encode: async (connection) => JSON.stringify(connection),
+  decode: async (data) => JSON.parse(data) as Connection,
+};
+
+function toUser(row: Selectable<UserRow>): User {
+  return {
+    ...row,
+    email_verified: row.email_verified === 1,
+    phone_verified: row.phone_verified === 1,
+    blocked: row.blocked === 1,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    last_login: row.last_login === null ? null : Number(row.last_login),
+    logins_count: Number(row.logins_count),
+    app_metadata: JSON.parse(row.app_metadata) as Record<string, unknown>,
+    user_metadata: JSON.parse(row.user_metadata) as Record<string, unknown>,
+  };
+}
+
+function fromLoginCode(code: LoginCode): LoginCodeRow {
+  return { ...code, auth_params: JSON.stringify(code.auth_params) };
+}
+
+function toLoginCode(row: Selectable<LoginCodeRow>): LoginCode {
+  return {
+    ...row,
+    send: row.send as LoginCode['send'],
+    auth_params: JSON.parse(row.auth_params) as LoginCode['auth_params'],
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+    consumed_at: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}
+
+function toRefreshToken(row: Selectable<RefreshTokenRow>): RefreshToken {
+  return {
+    ...row,
+    auth_time: Number(row.auth_time),
+    created_at: Number(row.created_at),
+    expires_at: Number(row.expires_at),
+    used_at: row.used_at === null ? null : Number(row.used_at),
+    revoked_at: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+/** SQL drivers may hand back bigint columns as strings or bigints: make the named ones numbers. */
+function numbers<T extends object, K extends keyof T>(row: T, keys: K[]): T {
+  const out = { ...row };
+  for (const key of keys) out[key] = Number(row[key]) as T[K];
+  return out;
+}
+
+function toLoginTicket(row: Selectable<Database['login_tickets']>): LoginTicket {
+  return {
+    ...numbers(row, ['auth_time', 'expires_at']),
+    consumed_at: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}

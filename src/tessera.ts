@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from './config/load.ts';
+import type { Config } from './config/schema.ts';
+import { sealedConnections } from './core/connection-secrets.ts';
+import type { Secrets, Tessera } from './core/context.ts';
+import { KeySet } from './core/keys.ts';
+import { SecretBox } from './core/secret-box.ts';
+import { type SeedResult, seedStore } from './core/seed.ts';
+import { type Clock, type Random, systemClock, systemRandom } from './core/sources.ts';
+import { DevInbox, type InboxLogger } from './delivery/dev-inbox.ts';
+import { templateProblems } from './delivery/message.ts';
+import { Outbox, type OutboxLogger } from './delivery/outbox.ts';
+import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
+import { MemoryCounters } from './limits/counters.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+import type { ConnectionCodec, Store } from './store/store.ts';
+
+export interface OpenOptions {
+  clock?: Clock;
+  random?: Random;
+  logger: InboxLogger & OutboxLogger;
+}
+
+export interface Opened {
+  ctx: Tessera;
+  seed: SeedResult;
+  devInbox: boolean;
+  /** The outbox behind ctx.delivery: a server starts its dispatcher, a one-off command need not. */
+  outbox: Outbox;
+  providers: ProviderRegistry;
+}
+
+/**
+ * Whether the dev inbox is on. It shows every code to whoever can reach it, so unless the operator
+ * says so it is on only in development on a loopback issuer (localhost, 127.0.0.1, ::1): a server
+ * with a public issuer and a forgotten NODE_ENV does not publish its users' codes.
+ */
+export function devInboxEnabled(config: Config): boolean {
+  if (config.dev_inbox !== undefined) return config.dev_inbox;
+  const host = new URL(config.issuer).hostname;
+  const loopback = host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  return config.environment !== 'production' && loopback;
+}
+
+/** Opens the store, migrates it, seeds it, and loads keys and secrets: everything a server needs. */
+export async function openTessera(config: Config, options: OpenOptions): Promise<Opened> {
+  checkDeclaredConnections(config);
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const box = new SecretBox(loadMasterKey(config));
+  const store = openStore(config, sealedConnections(box, providerSecretPaths()));
+  try {
+    await store.migrate();
+    const seed = await seedStore(store, random, config);
+    const secrets = await loadSecrets(store, random);
+    // An ES256 key is made only once some application asks for ES256 id_tokens.
+    const apps = await store.listApplications();
+    const algorithms = apps.some((a) => a.id_token_signing_alg === 'ES256') ? (['ES256'] as const) : [];
+    const keys = await KeySet.open(store, clock, [...algorithms]);
+    const devInbox = devInboxEnabled(config);
+    const inbox = devInbox
+      ? new DevInbox(
+          store,
+          options.logger,
+          () => random.hex(12),
+          () => clock.now(),
+        )
+      : null;
+    const providers = new ProviderRegistry(inbox);
+    const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box);
+    const ctx: Tessera = {
+      config,
+      store,
+      clock,
+      random,
+      keys,
+      secrets,
+      delivery: outbox,
+      counters: new MemoryCounters(),
+      log: options.logger,
+    };
+    return { ctx, seed, devInbox, outbox, providers };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+export function openStore(config: Config, connectionCodec?: ConnectionCodec): Store {
+  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec);
+}
+
+/** The master key: TESSERA_MASTER_KEY, else `master.key` in the data directory (made on first start). */
+export function loadMasterKey(config: Config): Uint8Array {
+  if (config.master_key !== undefined) {
+    const key = Buffer.from(config.master_key, 'base64');
+    if (key.length !== 32)
+      throw new ConfigError('master_key (TESSERA_MASTER_KEY) must be 32 bytes, base64-encoded');
+    return new Uint8Array(key);
+  }
+  const file = join(config.data_dir, 'master.key');
+  mkdirSync(config.data_dir, { recursive: true });
+  try {
+    // 'wx' fails if the file exists: two processes starting at once keep whichever key came first.
+    writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new ConfigError(`${file} does not hold a 32-byte base64 key`);
+  return new Uint8Array(key);
+}
+
+/**
+ * A connection declared in the config must be able to send: its templates render and its provider
+ * settings make a provider. (The dev inbox being off in production is only warned about at start.)
+ */
+function checkDeclaredConnections(config: Config): void {
+  const registry = new ProviderRegistry(null);
+  const problems = config.connections.flatMap((connection) => [
+    ...templateProblems(connection),
+    ...(connection.options.provider === 'dev_inbox' ? [] : registry.problems(connection)),
+  ]);
+  if (problems.length > 0) throw new ConfigError(`configuration is invalid:\n  - ${problems.join('\n  - ')}`);
+}
+
+async function loadSecrets(store: Store, random: Random): Promise<Secrets> {
+  const codeKey = await store.putSettingIfAbsent('code_hmac_key', random.token(32));
+  const accessTokenKey = await store.putSettingIfAbsent('access_token_key', random.token(32));
+  return {
+    codeKey: Buffer.from(codeKey, 'base64url'),
+    accessTokenKey: new Uint8Array(Buffer.from(accessTokenKey, 'base64url')),
+  };
+}

@@ -1,0 +1,251 @@
+import { generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Answer, OTP_GRANT, TestServer } from '../helpers/server.ts';
+
+// Every route the running app serves is either public (with a reason) or demands a token. The list
+// comes from the router itself, so a new route that is in neither table fails this file until
+// someone decides, and writes down, which it is.
+
+const USER_APP = 'acl-user-app-0001';
+const MANAGER = 'acl-manager-0001';
+const READER = 'acl-reader-0001';
+const WRITER = 'acl-writer-0001';
+const SECRET = 'acl-secret-0123456789abcdef';
+const API = 'https://api.example.com/';
+const LIFETIME = 600;
+
+const managementApp = (client_id: string, management_scopes: string[]) => ({
+  client_id,
+  client_secret: SECRET,
+  name: client_id,
+  app_type: 'non_interactive',
+  grant_types: ['client_credentials'],
+  management_scopes,
+  access_token_lifetime: LIFETIME,
+});
+
+const config = {
+  apis: [{ identifier: API }],
+  connections: [{ name: 'email', strategy: 'email' }],
+  applications: [
+    {
+      client_id: USER_APP,
+      name: 'User App',
+      callbacks: ['https://app.example.com/callback'],
+      grant_types: [OTP_GRANT],
+      access_token_lifetime: LIFETIME,
+    },
+    managementApp(MANAGER, ['create:users', 'read:users']),
+    managementApp(READER, ['read:users']),
+    managementApp(WRITER, ['create:users']),
+  ],
+};
+
+/** Routes anyone may call, each with why. `METHOD path` as the router prints it. */
+const PUBLIC: Record<string, string> = {
+  'GET /.well-known/openid-configuration': 'OIDC discovery is public by definition',
+  'GET /.well-known/jwks.json': 'public keys, so clients can verify tokens',
+  'GET /openapi.json': 'the API description; no data',
+  'GET /healthz': 'liveness probe for load balancers',
+  'OPTIONS *': 'CORS preflight; carries no credentials and does nothing',
+  'POST /passwordless/start': 'starts a login; the app is identified by client_id (and secret)',
+  'POST /passwordless/verify': 'checks a code the user holds; the code is the credential',
+  'GET /passwordless/verify_redirect': 'a magic link; the link secret is the credential',
+  'POST /passwordless/verify_redirect': 'the link confirmation form; link secret + anti-forgery cookie',
+  'POST /oauth/token': 'token endpoint; authenticates the client and the grant itself',
+  'POST /oauth/ro': 'legacy token endpoint; authenticates the client and the code itself',
+  'POST /oauth/revoke': 'revocation; authenticates the client itself (RFC 7009)',
+  'GET /authorize': 'OIDC authorization endpoint; starts a browser login',
+  'POST /authorize': 'the same as a form post (OIDC)',
+  'POST /co/authenticate': 'auth0.js cross-origin login; the code is the credential',
+  'GET /u/login': 'hosted login page, bound to a login transaction',
+  'POST /u/login': 'hosted login page: identifier step',
+  'GET /u/login/code': 'hosted login page: enter-the-code step',
+  'POST /u/login/code': 'hosted login page: the code is the credential',
+  'GET /u/login/link': 'hosted login page: check-your-email step',
+  'POST /u/login/resend': 'hosted login page: resend, rate-limited',
+  'GET /ui/style.css': 'static stylesheet',
+  'GET /ui/brand.css': 'an application brand stylesheet; public branding only',
+  'GET /ui/:script': 'static scripts of the hosted pages',
+  'GET /v2/logout': 'logout ends the caller’s own session only',
+  'GET /callback': 'dev-only landing page for the Default App’s callback',
+  'GET /dev/inbox': 'dev inbox page; registered only in development/test',
+  'GET /dev/inbox/messages': 'dev inbox JSON; registered only in development/test',
+};
+
+/** Routes that need a bearer token, with the Management API scope each needs (none for userinfo). */
+const PROTECTED: Record<string, { scope?: string; body?: () => Record<string, unknown> }> = {
+  'POST /api/v2/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
+  'GET /api/v2/users/:id': { scope: 'read:users' },
+  'POST /api/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
+  'GET /userinfo': {},
+  'POST /userinfo': {},
+};
+
+let server: TestServer;
+let victim = '';
+let existingUserId = '';
+
+/** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
+function routesOf(printed: string): string[] {
+  const routes: string[] = [];
+  const parents: string[] = [];
+  for (const line of printed.split('\n')) {
+    if (line.trim() === '') continue;
+    const match = /^((?:│ {3}| {4})*)[├└]── (.+?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!match) throw new Error(`cannot read the route line ${JSON.stringify(line)}`);
+    const depth = (match[1] as string).length / 4;
+    const path = (parents[depth - 1] ?? '') + (match[2] as string);
+    parents[depth] = path;
+    parents.length = depth + 1;
+    for (const method of match[3]?.split(', ') ?? []) if (method !== 'HEAD') routes.push(`${method} ${path}`);
+  }
+  return routes;
+}
+
+function clientToken(clientId: string): Promise<string> {
+  return server.managementToken(clientId, SECRET);
+}
+
+/** Logs a user in by email code and returns the access token asked with `extra`. */
+async function userToken(email: string, extra: Record<string, string>): Promise<string> {
+  const otp = await server.startCode(USER_APP, { email });
+  const answer = await server.otpGrant(USER_APP, 'email', email, otp, extra);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body.access_token as string;
+}
+
+/** A token shaped exactly like a good Management token, signed by a key the server never saw. */
+async function foreignToken(): Promise<string> {
+  const jwks = (await server.get<{ keys: { kid: string }[] }>('/.well-known/jwks.json')).body;
+  const { privateKey } = await generateKeyPair('RS256');
+  const now = Math.floor(server.clock.now() / 1000);
+  return new SignJWT({ scope: 'create:users read:users', azp: MANAGER, gty: 'client-credentials' })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: jwks.keys[0]?.kid ?? 'x' })
+    .setIssuer(server.issuer)
+    .setSubject(`${MANAGER}@clients`)
+    .setAudience([`${server.issuer}api/v2/`, `${server.issuer}userinfo`])
+    .setIssuedAt(now)
+    .setExpirationTime(now + LIFETIME)
+    .sign(privateKey);
+}
+
+function call(route: string, authorization: string | undefined): Promise<Answer> {
+  const [method, pattern] = route.split(' ') as [string, string];
+  const path = pattern.replace(':id', encodeURIComponent(existingUserId));
+  const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+  const body = PROTECTED[route]?.body?.();
+  if (method === 'GET') return server.get(path, headers);
+  return server.post(path, body ?? {}, { headers });
+}
+
+function expectRefused(route: string, answer: Answer, what: string, status?: number): void {
+  const context = `${route} with ${what}: ${answer.status} ${JSON.stringify(answer.body)}`;
+  if (status !== undefined) expect(answer.status, context).toBe(status);
+  else expect([401, 403], context).toContain(answer.status);
+  expect(answer.headers.get('content-type') ?? '', context).toMatch(/^application\/json/);
+  expect(answer.body, context).toMatchObject({
+    error: expect.stringMatching(/\S/),
+    error_description: expect.stringMatching(/\S/),
+  });
+  if (route.includes(' /api/')) {
+    expect(answer.body, context).toMatchObject({ statusCode: answer.status, message: expect.any(String) });
+  }
+  const body = JSON.stringify(answer.body);
+  expect(body, context).not.toContain(victim);
+  expect(body, context).not.toContain('"user_id"');
+}
+
+beforeAll(async () => {
+  server = await TestServer.start({ config });
+  // A user whose id the read routes ask for, so a refusal cannot be a mere 404.
+  const created = await server.post(
+    '/api/v2/users',
+    { connection: 'email', email: 'acl.existing@example.com' },
+    { headers: { authorization: `Bearer ${await clientToken(MANAGER)}` } },
+  );
+  expect(created.status).toBe(201);
+  existingUserId = created.body.user_id as string;
+});
+
+afterAll(() => server.close());
+
+describe('the route list', () => {
+  it('holds only routes classified as public or protected', () => {
+    const routes = routesOf(server.server.app.printRoutes({ commonPrefix: false }));
+    // The parser found the routes this file knows are there (so it is not silently reading nothing).
+    expect(routes).toEqual(expect.arrayContaining(['POST /api/v2/users', 'GET /userinfo', 'GET /healthz']));
+    const unclassified = routes.filter((route) => !(route in PUBLIC) && !(route in PROTECTED));
+    expect(unclassified, 'routes in neither PUBLIC nor PROTECTED').toEqual([]);
+    for (const route of Object.keys(PUBLIC)) expect(PROTECTED, route).not.toHaveProperty(route);
+    // Stale entries would hide a removed or renamed route.
+    const stale = [...Object.keys(PUBLIC), ...Object.keys(PROTECTED)].filter((r) => !routes.includes(r));
+    expect(stale, 'classified routes the app does not serve').toEqual([]);
+  });
+});
+
+describe.each(Object.keys(PROTECTED))('%s', (route) => {
+  const { scope } = PROTECTED[route] ?? {};
+  const management = route.includes(' /api/');
+
+  it('refuses every bad credential and changes nothing', async () => {
+    victim = `acl.${route.replace(/\W+/g, '-').slice(1)}@example.com`.toLowerCase();
+    const bad: [string, string | undefined, number?][] = [
+      ['no token', undefined, 401],
+      ['an empty bearer', 'Bearer ', 401],
+      ['a malformed token', 'Bearer not.a.jwt', 401],
+      ['garbage', 'Bearer %%%%', 401],
+      ['another scheme', `Basic ${Buffer.from(`${MANAGER}:${SECRET}`).toString('base64')}`, 401],
+      ['a foreign key', `Bearer ${await foreignToken()}`, 401],
+      [
+        'another audience (a user API token)',
+        `Bearer ${await userToken('acl.api.user@example.com', { audience: API, scope: 'read:things' })}`,
+        401,
+      ],
+    ];
+    if (management) {
+      // A user's own userinfo token must not open the Management API either.
+      bad.push([
+        'a user userinfo token',
+        `Bearer ${await userToken('acl.oidc.user@example.com', { scope: 'openid profile email' })}`,
+        401,
+      ]);
+      const lacking = scope === 'read:users' ? WRITER : READER;
+      bad.push([`a token without ${scope}`, `Bearer ${await clientToken(lacking)}`, 403]);
+    } else {
+      // A Management token is for another audience than userinfo.
+      bad.push(['a Management API token', `Bearer ${await clientToken(MANAGER)}`, 401]);
+    }
+    const expiring = management
+      ? await clientToken(MANAGER)
+      : await userToken('acl.expiring@example.com', { scope: 'openid profile email' });
+    // The same token works before it expires, so the refusal below is its age alone.
+    expect((await call(route, `Bearer ${expiring}`)).status).toBeLessThan(300);
+    if (route.startsWith('POST /api')) victim = victim.replace('acl.', 'acl.second.');
+
+    for (const [what, authorization, status] of bad) {
+      expectRefused(route, await call(route, authorization), what, status);
+    }
+    server.clock.advance((LIFETIME + 60) * 1000);
+    expectRefused(route, await call(route, `Bearer ${expiring}`), 'an expired token', 401);
+
+    if (route.startsWith('POST /api')) {
+      // Nothing was created and nothing was sent: the address is still free and its inbox empty.
+      expect(await server.inbox(victim)).toEqual([]);
+      const good = `Bearer ${await clientToken(MANAGER)}`;
+      const created = await server.post(
+        '/api/v2/users',
+        { connection: 'email', email: victim },
+        { headers: { authorization: good } },
+      );
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
+  });
+
+  it('answers HEAD like GET: refused without a token', async () => {
+    if (!route.startsWith('GET ')) return;
+    const path = (route.split(' ')[1] as string).replace(':id', existingUserId);
+    const answer = await server.request(path, { method: 'HEAD' });
+    expect(answer.status).toBe(401);
+  });
+});

@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/load.ts';
+import { TestServer } from '../helpers/server.ts';
+import { makeCertificate } from '../helpers/tls.ts';
+
+describe('HTTP surface', () => {
+  let server: TestServer;
+  let clientId: string;
+
+  beforeAll(async () => {
+    server = await TestServer.start();
+    clientId = await server.clientId();
+  });
+  afterAll(() => server.close());
+
+  it('answers CORS preflights for an application origin, and not for others', async () => {
+    const preflight = (origin: string) =>
+      server.request('/passwordless/start', {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+    const allowed = await preflight('http://localhost:3000');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    const foreign = await preflight('https://evil.example');
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('sends strict security headers with HTML pages', async () => {
+    await server.post('/passwordless/start', {
+      client_id: clientId,
+      connection: 'email',
+      email: 'page@example.com',
+    });
+    const [message] = await server.inbox('page@example.com');
+    const page = await server.get(
+      new URL(message?.link as string).pathname + new URL(message?.link as string).search,
+    );
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain('form-action');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.body).not.toMatch(/<script/i);
+  });
+
+  it('describes its routes in an OpenAPI document', async () => {
+    const doc = await server.get<{ openapi: string; paths: Record<string, unknown> }>('/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/passwordless/start',
+        '/oauth/token',
+        '/oauth/ro',
+        '/passwordless/verify',
+        '/api/v2/users',
+      ]),
+    );
+  });
+
+  it("explains the Default App's callback in development instead of a 404", async () => {
+    const page = await server.get('/callback?code=abc123&state=xyz');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.body).toContain('abc123');
+    expect(page.body).toContain('authorization_code');
+    const escaped = await server.get('/callback?code=%3Cscript%3E');
+    expect(escaped.body).not.toContain('<script>');
+  });
+
+  it('refuses an unknown log level at start, naming the key', () => {
+    expect(() => validateConfig({ log_level: 'verbose' })).toThrow(/log_level/);
+  });
+
+  it('answers unknown routes with the error body', async () => {
+    const missing = await server.get('/no/such/thing');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: 'not_found', error_description: expect.any(String) });
+    expect((await server.get('/healthz')).status).toBe(200);
+  });
+});
+
+describe('production mode', () => {
+  let server: TestServer;
+  afterAll(() => server.close());
+
+  it('hides the dev inbox unless enabled, and a start through it fails cleanly', async () => {
+    server = await TestServer.start({ config: { environment: 'production' } });
+    expect((await server.get('/dev/inbox')).status).toBe(404);
+    expect((await server.get('/dev/inbox/messages')).status).toBe(404);
+    expect((await server.get('/callback?code=x')).status).toBe(404);
+    const start = await server.post('/passwordless/start', {
+      client_id: await server.clientId(),
+      connection: 'email',
+      email: 'prod@example.com',
+      send: 'code',
+    });
+    expect(start.status).toBe(502);
+    expect(start.body).toEqual({
+      error: 'email_provider_error',
+      error_description: expect.stringContaining('dev inbox'),
+    });
+  });
+
+  it('shows the dev inbox in production when explicitly enabled', async () => {
+    const enabled = await TestServer.start({ config: { environment: 'production', dev_inbox: true } });
+    try {
+      expect((await enabled.get('/dev/inbox/messages')).status).toBe(200);
+    } finally {
+      await enabled.close();
+    }
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves HTTPS itself with TESSERA_TLS_CERT / TESSERA_TLS_KEY style config, and the issuer says https', async () => {
+    const certificate = makeCertificate();
+    const server = await TestServer.start({
+      config: { tls: { cert: certificate.certFile, key: certificate.keyFile } },
+      ca: certificate.pem,
+    });
+    try {
+      expect(server.url.startsWith('https://')).toBe(true);
+      const discovery = await server.get('/.well-known/openid-configuration');
+      expect(discovery.status).toBe(200);
+      expect(discovery.body.issuer).toBe(`https://127.0.0.1:${server.port}/`);
+      const code = await server.startCode(await server.clientId(), { email: 'tls@example.com' });
+      const token = await server.otpGrant(await server.clientId(), 'email', 'tls@example.com', code, {
+        scope: 'openid',
+      });
+      expect(token.status).toBe(200);
+    } finally {
+      await server.close();
+      certificate.remove();
+    }
+  });
+
+  it('refuses to start when the certificate file cannot be read, naming the key', () => {
+    expect(() =>
+      validateConfig({ tls: { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' } }),
+    ).toThrow(/tls\.cert: cannot read/);
+  });
+});
