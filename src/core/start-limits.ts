@@ -16,6 +16,8 @@ export interface Hit {
  */
 export interface Counters {
   hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit>;
+  /** Resolves when the counters' backing service answers (readiness); in memory, always. */
+  ping(): Promise<void>;
 }
 
 /** The answer to a start past one of its limits. */

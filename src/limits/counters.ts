@@ -23,6 +23,8 @@ export class MemoryCounters implements Counters {
     }
   }
 
+  async ping(): Promise<void> {}
+
   private limiter(bucket: string, limit: number, windowS: number): RateLimiterMemory {
     const name = `${bucket}:${limit}:${windowS}`;
     let limiter = this.limiters.get(name);

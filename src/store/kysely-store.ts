@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, type Selectable } from 'kysely';
+import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
 import type {
   Application,
   Connection,
@@ -37,6 +37,10 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

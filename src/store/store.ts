@@ -53,6 +53,8 @@ export type UserPatch = Partial<Omit<User, 'user_id' | 'connection' | 'created_a
 export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** Resolves when the database answers a trivial query (readiness); rejects otherwise. */
+  ping(): Promise<void>;
 
   getSetting(key: string): Promise<string | undefined>;
   /** Stores `value` unless the key exists; returns whichever value is stored afterwards. */
