@@ -4,17 +4,25 @@ import { type Config, PASSWORDLESS_OTP_GRANT } from './config/schema.ts';
 import { sendTestMessage } from './core/connection-test.ts';
 import { AuthError } from './core/errors.ts';
 import { issueManagementToken } from './core/management-tokens.ts';
+import { MasterKeyError } from './core/secret-box.ts';
 import { templateReport } from './delivery/message.ts';
 import { createLogger } from './http/logger.ts';
-import { startServer } from './server.ts';
-import { openTessera } from './tessera.ts';
+import { keysCommand } from './keys-command.ts';
+import { closeOnSignals, startServer } from './server.ts';
+import { closeTessera, openStore, openTessera } from './tessera.ts';
 
 const USAGE = `Usage: tessera <command> [options]
 
 Commands:
   start                         run the server (PORT, TESSERA_DATA_DIR, TESSERA_CONFIG, TESSERA_ISSUER)
+  migrate                       bring the database (SQLite, or PostgreSQL at DATABASE_URL) up to date
   clients list [--json]         list the applications
   token --scopes a,b [--ttl s]  print a Management API token for operators
+  keys list [--json]            the signing keys: kid, algorithm, state and times
+  keys rotate [--alg RS256|ES256] [--now]
+                                publish a new signing key; it signs after keys.propagation_s
+                                (--now: at once, for a compromised key)
+  keys retire <kid>             stop publishing a previous key now (after rotate --now)
   connections test <name> --to <email or +phone> [--language xx]
                                 send a sample message through the connection's providers
   help                          show this text
@@ -22,6 +30,19 @@ Commands:
 Options:
   --config <file>               YAML or JSON configuration (default: $TESSERA_CONFIG)
 `;
+
+/** Applies the schema migrations and exits; `start` does the same, so this is for operators who migrate first. */
+async function migrate(config: Config): Promise<void> {
+  const store = openStore(config);
+  try {
+    const applied = await store.migrate();
+    process.stdout.write(
+      applied.length === 0 ? 'The database is up to date.\n' : `Applied: ${applied.join(', ')}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
 
 /** Entry point of `tessera` and `npm start`. */
 export async function main(argv: string[]): Promise<void> {
@@ -35,6 +56,8 @@ export async function main(argv: string[]): Promise<void> {
       ttl: { type: 'string' },
       to: { type: 'string' },
       language: { type: 'string' },
+      alg: { type: 'string' },
+      now: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -46,16 +69,19 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const config = loadConfig({ file: values.config });
     if (command === 'start') return await start(config);
+    if (command === 'migrate') return await migrate(config);
     if (command === 'clients' && (sub === 'list' || sub === undefined))
       return await listClients(config, values.json);
     if (command === 'token') return await printToken(config, values.scopes, values.ttl);
+    if (command === 'keys')
+      return await withTessera(config, ({ ctx }) => keysCommand(ctx, positionals.slice(1), values));
     if (command === 'connections' && sub === 'test') {
       return await testConnection(config, positionals[2], values.to, values.language);
     }
     process.stderr.write(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
     process.exitCode = 2;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
+    if (!(error instanceof ConfigError || error instanceof MasterKeyError)) throw error;
     process.stderr.write(`tessera: ${error.message}\n`);
     process.exitCode = 1;
   }
@@ -104,13 +130,7 @@ async function start(config: Config): Promise<void> {
       'these connections deliver through the dev inbox, which is off in production: their logins fail until a provider is configured (or TESSERA_DEV_INBOX=true)',
     );
   }
-  const stop = async (signal: string) => {
-    server.app.log.info({ signal }, 'shutting down');
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  closeOnSignals(server);
 }
 
 async function withTessera<T>(
@@ -121,7 +141,7 @@ async function withTessera<T>(
   try {
     return await run(opened);
   } finally {
-    await opened.ctx.store.close();
+    await closeTessera(opened.ctx);
   }
 }
 
@@ -176,6 +196,6 @@ async function testConnection(
     process.exitCode = 1;
   } finally {
     await opened.outbox.stop();
-    await opened.ctx.store.close();
+    await closeTessera(opened.ctx);
   }
 }

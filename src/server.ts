@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/schema.ts';
 import type { Tessera } from './core/context.ts';
@@ -6,7 +7,7 @@ import type { Application } from './core/model.ts';
 import type { Clock, Random } from './core/sources.ts';
 import { type App, buildApp } from './http/app.ts';
 import { createLogger } from './http/logger.ts';
-import { openTessera } from './tessera.ts';
+import { closeTessera, openTessera } from './tessera.ts';
 
 /** How often expired rows are purged. */
 const HOUSEKEEPING_MS = 60_000;
@@ -25,6 +26,10 @@ export interface RunningServer {
   /** The application created on this start (first start only). */
   createdApplication: Application | null;
   devInbox: boolean;
+  /**
+   * Stops: /readyz answers 503 at once (for `shutdown.drain_ms`), then no new connection is taken,
+   * requests under way finish, then the outbox's sends, then the store closes.
+   */
   close(): Promise<void>;
 }
 
@@ -33,12 +38,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const pretty = config.environment === 'development' && process.stdout.isTTY === true;
   const logger = options.logger ?? createLogger(config.log_level, pretty);
   const { ctx, seed, devInbox, outbox } = await openTessera(config, { ...options, logger });
-  const app = await buildApp({ ctx, devInbox, logger });
+  let stopping = false;
+  const app = await buildApp({ ctx, devInbox, logger, stopping: () => stopping });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app.close();
-    await ctx.store.close();
+    await closeTessera(ctx);
     throw error;
   }
   outbox.start();
@@ -46,23 +52,57 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  let closed = false;
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    stopping = true;
+    if (config.shutdown.drain_ms > 0) await sleep(config.shutdown.drain_ms);
+    // Requests under way finish first (they may be waiting on a send), then the outbox's sends.
+    await app.close();
+    await outbox.stop();
+    await housekeeping.stop();
+    await closeTessera(ctx);
+  };
   return {
     app,
     ctx,
     url: `${config.tls ? 'https' : 'http'}://${host}:${port}`,
     createdApplication: seed.createdApplication,
     devInbox,
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Requests under way finish first (they may be waiting on a send), then the outbox's sends.
-      await app.close();
-      await outbox.stop();
-      await housekeeping.stop();
-      await ctx.store.close();
+    close() {
+      closing ??= close();
+      return closing;
     },
   };
+}
+
+/**
+ * Closes the server on SIGTERM or SIGINT and exits: 0 once everything under way has finished, 1 if
+ * that fails or takes longer than `shutdown.timeout_ms`. A second signal ends the process at once.
+ */
+export function closeOnSignals(server: RunningServer): void {
+  const log = server.app.log;
+  const stop = (signal: NodeJS.Signals) => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    log.info({ signal }, 'shutting down');
+    const timeoutMs = server.ctx.config.shutdown.timeout_ms;
+    setTimeout(() => {
+      log.error({ timeout_ms: timeoutMs }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    server.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 /** Purges expired rows every minute (never two runs at once); the timer keeps no process alive. */

@@ -4,16 +4,22 @@ import { join } from 'node:path';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { sealedConnections } from './core/connection-secrets.ts';
-import type { Secrets, Tessera } from './core/context.ts';
+import type { Tessera } from './core/context.ts';
+import { keyTimings } from './core/key-schedule.ts';
 import { KeySet } from './core/keys.ts';
 import { SecretBox } from './core/secret-box.ts';
 import { type SeedResult, seedStore } from './core/seed.ts';
+import { checkMasterKey, loadSecrets } from './core/server-secrets.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './core/sources.ts';
+import type { Counters } from './core/start-limits.ts';
 import { DevInbox, type InboxLogger } from './delivery/dev-inbox.ts';
 import { templateProblems } from './delivery/message.ts';
 import { Outbox, type OutboxLogger } from './delivery/outbox.ts';
 import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
 import { MemoryCounters } from './limits/counters.ts';
+import { type CountersLogger, RedisCounters } from './limits/redis-counters.ts';
+import { Metrics } from './metrics.ts';
+import { openPostgresStore } from './store/postgres.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { ConnectionCodec, Store } from './store/store.ts';
 
@@ -53,12 +59,18 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
   const store = openStore(config, sealedConnections(box, providerSecretPaths()));
   try {
     await store.migrate();
+    // Before anything is sealed or made with it: a wrong key must stop the start, not replace keys.
+    await checkMasterKey(store, box);
     const seed = await seedStore(store, random, config);
-    const secrets = await loadSecrets(store, random);
+    const secrets = await loadSecrets(store, box, random);
     // An ES256 key is made only once some application asks for ES256 id_tokens.
     const apps = await store.listApplications();
     const algorithms = apps.some((a) => a.id_token_signing_alg === 'ES256') ? (['ES256'] as const) : [];
-    const keys = await KeySet.open(store, clock, [...algorithms]);
+    const keys = await KeySet.open(store, box, clock, {
+      algorithms,
+      timings: keyTimings(config, apps),
+      log: options.logger,
+    });
     const devInbox = devInboxEnabled(config);
     const inbox = devInbox
       ? new DevInbox(
@@ -69,7 +81,8 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
         )
       : null;
     const providers = new ProviderRegistry(inbox);
-    const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box);
+    const metrics = new Metrics();
+    const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box, metrics);
     const ctx: Tessera = {
       config,
       store,
@@ -78,7 +91,8 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       keys,
       secrets,
       delivery: outbox,
-      counters: new MemoryCounters(),
+      counters: await openCounters(config, options.logger, metrics),
+      metrics,
       log: options.logger,
     };
     return { ctx, seed, devInbox, outbox, providers };
@@ -88,7 +102,31 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
   }
 }
 
+/** Closes what openTessera opened: the store's connections and the counters'. */
+export async function closeTessera(ctx: Tessera): Promise<void> {
+  await ctx.counters.close?.();
+  await ctx.store.close();
+}
+
+/** Redis counters (shared by every instance) when `redis_url` is set, else this process's memory. */
+async function openCounters(config: Config, logger: CountersLogger, metrics: Metrics): Promise<Counters> {
+  if (config.redis_url === undefined) return new MemoryCounters();
+  const counters = RedisCounters.open(config.redis_url, {
+    logger,
+    prefix: config.redis_prefix,
+    onDegraded: (degraded) => metrics.setCountersDegraded(degraded),
+  });
+  await counters.connected(3000);
+  return counters;
+}
+
+/** PostgreSQL when `database_url` is set, else the SQLite file `tessera.db` in data_dir. */
 export function openStore(config: Config, connectionCodec?: ConnectionCodec): Store {
+  if (config.database_url !== undefined)
+    return openPostgresStore(config.database_url, connectionCodec, {
+      poolSize: config.database_pool_size,
+      schema: config.database_schema,
+    });
   return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec);
 }
 
@@ -100,6 +138,11 @@ export function loadMasterKey(config: Config): Uint8Array {
       throw new ConfigError('master_key (TESSERA_MASTER_KEY) must be 32 bytes, base64-encoded');
     return new Uint8Array(key);
   }
+  if (config.database_url !== undefined)
+    throw new ConfigError(
+      'a PostgreSQL database (database_url) needs master_key (TESSERA_MASTER_KEY), the same on every instance: ' +
+        'a key file in each data_dir would differ between instances',
+    );
   const file = join(config.data_dir, 'master.key');
   mkdirSync(config.data_dir, { recursive: true });
   try {
@@ -124,13 +167,4 @@ function checkDeclaredConnections(config: Config): void {
     ...(connection.options.provider === 'dev_inbox' ? [] : registry.problems(connection)),
   ]);
   if (problems.length > 0) throw new ConfigError(`configuration is invalid:\n  - ${problems.join('\n  - ')}`);
-}
-
-async function loadSecrets(store: Store, random: Random): Promise<Secrets> {
-  const codeKey = await store.putSettingIfAbsent('code_hmac_key', random.token(32));
-  const accessTokenKey = await store.putSettingIfAbsent('access_token_key', random.token(32));
-  return {
-    codeKey: Buffer.from(codeKey, 'base64url'),
-    accessTokenKey: new Uint8Array(Buffer.from(accessTokenKey, 'base64url')),
-  };
 }

@@ -25,7 +25,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new ConfigError(`${file}: expected a mapping of settings at the top level`);
   }
-  const merged = { ...fromFile, ...fromEnv(env), ...options.overrides };
+  const environment = fromEnv(env);
+  // The environment's metrics token joins the file's other metrics settings instead of replacing them.
+  const fileMetrics = (fromFile as Record<string, unknown>).metrics;
+  if (environment.metrics && isMapping(fileMetrics))
+    environment.metrics = { ...fileMetrics, ...environment.metrics };
+  const merged = { ...fromFile, ...environment, ...options.overrides };
   return validateConfig(merged, file ?? 'configuration');
 }
 
@@ -95,14 +100,29 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.HOST) out.host = env.HOST;
   if (env.TESSERA_DATA_DIR) out.data_dir = env.TESSERA_DATA_DIR;
   if (env.TESSERA_ISSUER) out.issuer = env.TESSERA_ISSUER;
+  if (env.DATABASE_URL) out.database_url = env.DATABASE_URL;
+  if (env.DATABASE_SCHEMA) out.database_schema = env.DATABASE_SCHEMA;
+  if (env.TESSERA_DATABASE_POOL_SIZE) out.database_pool_size = Number(env.TESSERA_DATABASE_POOL_SIZE);
+  if (env.TESSERA_TRUST_PROXY) {
+    const value = env.TESSERA_TRUST_PROXY;
+    out.trust_proxy =
+      value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
+  }
+  if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
+  if (env.TESSERA_REDIS_PREFIX) out.redis_prefix = env.TESSERA_REDIS_PREFIX;
   if (env.TESSERA_MASTER_KEY) out.master_key = env.TESSERA_MASTER_KEY;
   if (env.TESSERA_TLS_CERT || env.TESSERA_TLS_KEY)
     out.tls = { cert: env.TESSERA_TLS_CERT, key: env.TESSERA_TLS_KEY };
   if (env.LOG_LEVEL) out.log_level = env.LOG_LEVEL;
+  if (env.TESSERA_METRICS_TOKEN) out.metrics = { token: env.TESSERA_METRICS_TOKEN };
   if (env.NODE_ENV === 'production' || env.NODE_ENV === 'test') out.environment = env.NODE_ENV;
   if (env.TESSERA_DEV_INBOX)
     out.dev_inbox = env.TESSERA_DEV_INBOX === 'true' || env.TESSERA_DEV_INBOX === '1';
   return out;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function normaliseIssuer(issuer: string): string {
@@ -131,6 +151,9 @@ function checkReferences(config: Config, source: string): void {
       );
     }
   });
+  if (config.shutdown.drain_ms >= config.shutdown.timeout_ms) {
+    problems.push('shutdown.drain_ms: must be shorter than shutdown.timeout_ms, which counts the drain too');
+  }
   for (const key of ['cert', 'key'] as const) {
     const file = config.tls?.[key];
     if (file === undefined) continue;

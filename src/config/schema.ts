@@ -225,11 +225,41 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ default: '0.0.0.0' }),
     data_dir: Type.String({ default: './data' }),
     /**
-     * 32 random bytes, base64: seals provider credentials in the store. Set it with
-     * TESSERA_MASTER_KEY; without it a key file `master.key` is made in data_dir (keep it out of
-     * database backups).
+     * `postgres://user:pass@host:5432/db` (DATABASE_URL) stores everything in PostgreSQL instead of
+     * the SQLite file in data_dir, so that several instances can share it.
+     */
+    database_url: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+    /** The PostgreSQL schema Tessera's tables go into (made if missing); default: the connection's own. */
+    database_schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
+    /** Connections each instance keeps open to PostgreSQL (default 10). */
+    database_pool_size: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+    /**
+     * `redis://host:6379` (REDIS_URL): rate limits and budgets are counted in Redis, shared by every
+     * instance; without it each instance counts on its own.
+     */
+    redis_url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    /** Prefix of every key Tessera writes in Redis, so that deployments can share one server. */
+    redis_prefix: Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'tessera:' }),
+    /**
+     * 32 random bytes, base64: seals signing keys, server secrets and provider credentials in the
+     * store. Set it with TESSERA_MASTER_KEY; without it a key file `master.key` is made in data_dir
+     * (keep it out of database backups, and back it up on its own: without it they are lost).
      */
     master_key: Type.Optional(Type.String({ minLength: 43, maxLength: 64 })),
+    /** Signing keys: how a rotation rolls out and how often instances look for one (docs/security.md). */
+    keys: Type.Object(
+      {
+        /** Seconds a rotated-in key is published before it signs (every instance and JWKS cache sees it). */
+        propagation_s: Type.Integer({ minimum: 0, maximum: 2_592_000, default: 3600 }),
+        /** Seconds a replaced key stays published past the longest token lifetime. */
+        retire_margin_s: Type.Integer({ minimum: 0, maximum: 2_592_000, default: 3600 }),
+        /** Rotate a key this many days after it was made, without being asked; unset: only by command. */
+        rotate_after_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+        /** Seconds between two reads of the keys, to see rotations made by another instance or the CLI. */
+        reload_s: Type.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** `development` shows the dev inbox; `production` hides it unless `dev_inbox` is true. */
     environment: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
       default: 'development',
@@ -282,6 +312,25 @@ export const ConfigSchema = Type.Object(
         authorize_per_ip_per_minute: Type.Integer({ minimum: 1, default: 120 }),
         /** Starts per application (client_id) an hour, over all its connections and identifiers. */
         start_per_application_per_hour: Type.Integer({ minimum: 1, default: 100_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Prometheus metrics at GET /metrics. */
+    metrics: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        /** When set (TESSERA_METRICS_TOKEN), /metrics asks for `Authorization: Bearer <token>`. */
+        token: Type.Optional(Type.String({ minLength: 16, maxLength: 1024 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** What SIGTERM / SIGINT do: stop being ready, drain, finish requests and sends, exit. */
+    shutdown: Type.Object(
+      {
+        /** /readyz answers 503 this long before the listener closes, for load balancers to notice. */
+        drain_ms: Type.Integer({ minimum: 0, maximum: 120_000, default: 0 }),
+        /** Past this (drain included), the process exits with status 1 without waiting further. */
+        timeout_ms: Type.Integer({ minimum: 1000, maximum: 600_000, default: 10_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

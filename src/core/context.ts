@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { KeySet } from './keys.ts';
 import type { Application, Connection } from './model.ts';
@@ -46,6 +47,8 @@ export interface Tessera {
   secrets: Secrets;
   /** Start and SMS budgets (src/limits/counters.ts). */
   counters: Counters;
+  /** Counts for Prometheus (src/metrics.ts): logins, codes sent, rate-limit refusals. */
+  metrics: Metrics;
   /** Where core raises what an operator must look at (the server's logger). */
   log: { warn(details: object, message: string): void };
 }

@@ -1,89 +1,299 @@
 import { createSecretKey } from 'node:crypto';
 import {
   calculateJwkThumbprint,
-  createLocalJWKSet,
+  errors,
   exportJWK,
   generateKeyPair,
   importJWK,
   type JWK,
+  type JWTHeaderParameters,
   type JWTPayload,
   SignJWT,
 } from 'jose';
 import type { Store } from '../store/store.ts';
+import {
+  isPublished,
+  type KeyState,
+  type KeyTimes,
+  type KeyTimings,
+  keyState,
+  newestFirst,
+  publishedKeys,
+  replacedKid,
+  rotationDue,
+  rotationTimes,
+  signingKey,
+} from './key-schedule.ts';
 import type { SigningKey } from './model.ts';
+import { isSealedText, openStored, type SecretBox } from './secret-box.ts';
 import type { Clock } from './sources.ts';
-
-interface LoadedKey {
-  kid: string;
-  alg: string;
-  privateKey: CryptoKey;
-  publicJwk: JWK;
-}
 
 /** Algorithms the server signs with its own keys (HS256 uses an application's secret instead). */
 export type KeyAlgorithm = 'RS256' | 'ES256';
 
+export interface KeySetOptions {
+  /** Algorithms that must have a key (RS256 always has one). */
+  algorithms?: readonly KeyAlgorithm[];
+  timings: KeyTimings;
+  /** Where reload failures and automatic rotations are told (the server's logger). */
+  log?: { info(details: object, message: string): void; warn(details: object, message: string): void };
+}
+
+/** A key as `tessera keys list` shows it: times and state, never private material. */
+export interface KeyInfo extends KeyTimes {
+  state: KeyState;
+}
+
+/** The outcome of rotating one algorithm: its new key, or none when another rotation landed first. */
+export interface Rotation {
+  alg: KeyAlgorithm;
+  key: KeyInfo | undefined;
+}
+
+interface KeyMaterial {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/** A token naming a kid not loaded reloads the keys at most this often (by the clock). */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
+
 /**
- * The server's signing keys. For each algorithm the newest key signs; every stored key stays
- * published in the JWKS so tokens it signed keep verifying.
+ * The server's signing keys, read from the store (private halves sealed under the master key) and
+ * read again every `reloadMs`, so a rotation made by another instance or by `tessera keys rotate`
+ * is seen everywhere. Which key signs and which are published follows from the stored times
+ * (key-schedule.ts): every instance agrees without coordination.
  */
 export class KeySet {
-  /** Resolves a token's `kid` to a public key, for verifying tokens this server signed. */
-  readonly verificationKeys: ReturnType<typeof createLocalJWKSet>;
+  private keys: KeyTimes[] = [];
+  private material = new Map<string, KeyMaterial>();
+  private nextReloadAt = Number.NEGATIVE_INFINITY;
+  private lastUnknownKidReload = Number.NEGATIVE_INFINITY;
+  private reloading: Promise<void> | undefined;
 
-  private constructor(private keys: LoadedKey[]) {
-    this.verificationKeys = createLocalJWKSet(this.jwks());
-  }
+  private constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly options: KeySetOptions,
+  ) {}
 
-  /** Loads the stored keys, creating a key for each needed algorithm that has none (RS256 always). */
-  static async open(store: Store, clock: Clock, algorithms: KeyAlgorithm[] = []): Promise<KeySet> {
-    let stored = await store.listSigningKeys();
-    for (const alg of new Set<KeyAlgorithm>(['RS256', ...algorithms])) {
-      if (!stored.some((key) => key.alg === alg))
-        await store.putSigningKey(await createSigningKey(alg, clock));
+  /**
+   * Loads the stored keys (sealing any a database from before sealing holds in the clear) and
+   * makes a key for each needed algorithm that has none. A master key that cannot open them
+   * throws MasterKeyError.
+   */
+  static async open(store: Store, box: SecretBox, clock: Clock, options: KeySetOptions): Promise<KeySet> {
+    const set = new KeySet(store, box, clock, options);
+    await set.load();
+    for (const alg of new Set<KeyAlgorithm>(['RS256', ...(options.algorithms ?? [])])) {
+      const now = clock.now();
+      if (set.keys.some((k) => k.alg === alg && isPublished(k, now))) continue;
+      // Another instance starting at once may make it first: then its key is the one loaded.
+      await store.putSigningKey(await set.makeKey(alg, now, now));
+      await set.load();
     }
-    stored = await store.listSigningKeys();
-    return new KeySet(await Promise.all(stored.map(loadKey)));
+    await set.rotateIfDue();
+    set.nextReloadAt = clock.now() + options.timings.reloadMs;
+    return set;
   }
 
-  /** The newest key of an algorithm (keys are kept newest first). */
-  current(alg: KeyAlgorithm = 'RS256'): LoadedKey {
-    const key = this.keys.find((k) => k.alg === alg);
-    if (!key) throw new Error(`no ${alg} signing key`);
+  /** Signs claims with the key of `algorithm` that signs now (`kid` in the header). */
+  async sign(payload: JWTPayload, typ?: string, algorithm: KeyAlgorithm = 'RS256'): Promise<string> {
+    await this.fresh();
+    const key = signingKey(this.keys, algorithm, this.clock.now());
+    const material = key && this.material.get(key.kid);
+    if (!key || !material) throw new Error(`no ${algorithm} signing key`);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, ...(typ && { typ }) })
+      .sign(material.privateKey);
+  }
+
+  /** The published public keys: the signing ones, the next ones, and those whose tokens may still be live. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.fresh();
+    const published = publishedKeys(this.keys, this.clock.now());
+    return { keys: published.flatMap((k) => this.material.get(k.kid)?.publicJwk ?? []) };
+  }
+
+  /**
+   * Resolves a token's header to a published public key, for verifying tokens this server signed
+   * (pass it to jose's jwtVerify). An unknown kid may come from a key another instance has just
+   * rotated in with `--now`: the keys are read again, at most every few seconds.
+   */
+  readonly verificationKeys = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
+    await this.fresh();
+    let key = this.verificationKey(header);
+    const now = this.clock.now();
+    if (!key && now - this.lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
+      this.lastUnknownKidReload = now;
+      await this.reload();
+      key = this.verificationKey(header);
+    }
+    if (!key) throw new errors.JWKSNoMatchingKey();
     return key;
+  };
+
+  /** Every stored key with its state, read afresh from the store. */
+  async list(): Promise<KeyInfo[]> {
+    await this.load();
+    return this.describe();
   }
 
-  jwks(): { keys: JWK[] } {
-    return { keys: this.keys.map((k) => k.publicJwk) };
+  /**
+   * Rotates the keys of `algorithms` (default: each algorithm that has a published key): the new
+   * key is published at once and signs after the propagation delay, or at once when `immediate`;
+   * the keys it takes over from are retired once every token they signed has expired.
+   */
+  async rotate(
+    options: { algorithms?: readonly KeyAlgorithm[]; immediate?: boolean } = {},
+  ): Promise<Rotation[]> {
+    await this.load();
+    const now = this.clock.now();
+    const inUse = new Set(this.keys.filter((k) => isPublished(k, now)).map((k) => k.alg as KeyAlgorithm));
+    const made = new Map<KeyAlgorithm, string | undefined>();
+    for (const alg of options.algorithms ?? [...inUse].sort()) {
+      made.set(alg, await this.rotateAlgorithm(alg, options.immediate ?? false));
+    }
+    await this.load();
+    const described = this.describe();
+    return [...made].map(([alg, kid]) => ({ alg, key: described.find((k) => k.kid === kid) }));
   }
 
-  /** Signs claims with the current key of `alg` (`kid` in the header). */
-  sign(payload: JWTPayload, typ?: string, algorithm: KeyAlgorithm = 'RS256'): Promise<string> {
-    const { kid, alg, privateKey } = this.current(algorithm);
-    return new SignJWT(payload).setProtectedHeader({ alg, kid, ...(typ && { typ }) }).sign(privateKey);
+  /**
+   * Takes a `previous` key out of the JWKS now (a compromised key, after `rotate --now`). Any other
+   * is refused, and its state returned: the current key still signs, and retiring a `next` one
+   * would leave the current key signing past its own retirement.
+   */
+  async retire(kid: string): Promise<'done' | 'unknown' | Exclude<KeyState, 'previous'>> {
+    await this.load();
+    const key = this.keys.find((k) => k.kid === kid);
+    if (!key) return 'unknown';
+    const now = this.clock.now();
+    const state = keyState(key, this.keys, now);
+    if (state !== 'previous') return state;
+    await this.store.updateSigningKey(kid, { retires_at: now });
+    await this.load();
+    return 'done';
+  }
+
+  /** Reads the keys again if the reload interval has passed; concurrent callers share one read. */
+  private async fresh(): Promise<void> {
+    if (this.clock.now() >= this.nextReloadAt) await this.reload();
+  }
+
+  private reload(): Promise<void> {
+    this.reloading ??= this.reloadNow().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
+    this.nextReloadAt = this.clock.now() + this.options.timings.reloadMs;
+    try {
+      await this.load();
+      await this.rotateIfDue();
+    } catch (error) {
+      // The keys already loaded keep signing: a database blip must not stop logins.
+      this.options.log?.warn({ err: error }, 'reading the signing keys failed; the loaded keys stay in use');
+    }
+  }
+
+  /** Reads every key; opens (and seals, if still plain) the published ones not loaded yet. */
+  private async load(): Promise<void> {
+    const rows = await this.store.listSigningKeys();
+    const now = this.clock.now();
+    const material = new Map<string, KeyMaterial>();
+    for (const row of rows) {
+      if (!isSealedText(row.private_jwk)) {
+        // Kept in the clear by a version before sealing. Instances upgrading at once each write a
+        // seal of the same key, so whichever lands opens the same.
+        await this.store.updateSigningKey(row.kid, { private_jwk: await this.box.seal(row.private_jwk) });
+      }
+      if (!isPublished(row, now)) continue;
+      material.set(row.kid, this.material.get(row.kid) ?? (await this.openKey(row)));
+    }
+    this.keys = rows.map(({ kid, alg, created_at, activates_at, retires_at }) => ({
+      kid,
+      alg,
+      created_at,
+      activates_at,
+      retires_at,
+    }));
+    this.material = material;
+  }
+
+  private async openKey(row: SigningKey): Promise<KeyMaterial> {
+    const privateJwk = isSealedText(row.private_jwk)
+      ? await openStored(this.box, row.private_jwk, 'signing keys')
+      : row.private_jwk;
+    const publicJwk = JSON.parse(row.public_jwk) as JWK;
+    return {
+      privateKey: (await importJWK(JSON.parse(privateJwk) as JWK, row.alg)) as CryptoKey,
+      publicKey: (await importJWK(publicJwk, row.alg)) as CryptoKey,
+      publicJwk,
+    };
+  }
+
+  private verificationKey(header: JWTHeaderParameters): CryptoKey | undefined {
+    const now = this.clock.now();
+    const candidates = this.keys.filter(
+      (k) =>
+        k.alg === header.alg && isPublished(k, now) && (header.kid === undefined || k.kid === header.kid),
+    );
+    return candidates.length === 1 ? this.material.get(candidates[0]?.kid as string)?.publicKey : undefined;
+  }
+
+  private describe(): KeyInfo[] {
+    const now = this.clock.now();
+    return newestFirst(this.keys).map((k) => ({ ...k, state: keyState(k, this.keys, now) }));
+  }
+
+  /** The automatic rotation (`keys.rotate_after_days`), by whichever instance sees it due first. */
+  private async rotateIfDue(): Promise<void> {
+    const now = this.clock.now();
+    const algorithms = new Set(
+      this.keys.filter((k) => isPublished(k, now)).map((k) => k.alg as KeyAlgorithm),
+    );
+    for (const alg of algorithms) {
+      if (!rotationDue(this.keys, alg, now, this.options.timings)) continue;
+      const kid = await this.rotateAlgorithm(alg, false);
+      if (kid) this.options.log?.info({ alg, kid }, 'rotated the signing key (keys.rotate_after_days)');
+      await this.load();
+    }
+  }
+
+  /** One rotation; undefined when another rotation of the same key landed first. */
+  private async rotateAlgorithm(alg: KeyAlgorithm, immediate: boolean): Promise<string | undefined> {
+    const newest = newestFirst(this.keys).find((k) => k.alg === alg);
+    // Made "after" the newest key even if this host's clock lags, or it would never sign.
+    const now = Math.max(this.clock.now(), (newest?.created_at ?? 0) + 1);
+    const { activatesAt, retireOthersAt } = rotationTimes(now, this.options.timings, immediate);
+    const key = await this.makeKey(alg, now, activatesAt);
+    return (await this.store.rotateSigningKey(key, retireOthersAt)) ? key.kid : undefined;
+  }
+
+  /** A new key pair, its private half sealed, replacing the newest key of its algorithm. */
+  private async makeKey(alg: KeyAlgorithm, now: number, activatesAt: number): Promise<SigningKey> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    return {
+      kid,
+      alg,
+      private_jwk: await this.box.seal(JSON.stringify(await exportJWK(privateKey))),
+      public_jwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
+      created_at: now,
+      activates_at: activatesAt,
+      retires_at: null,
+      replaces: replacedKid(this.keys, alg),
+    };
   }
 }
 
 /** Signs with a shared secret (an application's client_secret), for apps that ask for HS256. */
 export function signWithSecret(payload: JWTPayload, secret: string): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(createSecretKey(Buffer.from(secret)));
-}
-
-export async function createSigningKey(alg: KeyAlgorithm, clock: Clock): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const privateJwk = await exportJWK(privateKey);
-  return {
-    kid,
-    alg,
-    private_jwk: JSON.stringify(privateJwk),
-    public_jwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
-    created_at: clock.now(),
-  };
-}
-
-async function loadKey(key: SigningKey): Promise<LoadedKey> {
-  const privateKey = (await importJWK(JSON.parse(key.private_jwk) as JWK, key.alg)) as CryptoKey;
-  return { kid: key.kid, alg: key.alg, privateKey, publicJwk: JSON.parse(key.public_jwk) as JWK };
 }

@@ -156,6 +156,7 @@ export async function resendFromPage(
   }
   const wait = resendWaitSeconds(ctx, transaction);
   if (wait > 0) {
+    ctx.metrics.rateLimitHit('resend_cooldown');
     throw new AuthError(429, 'resend_too_soon', `Wait ${wait} seconds before asking again.`, {
       'retry-after': String(wait),
     });

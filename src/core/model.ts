@@ -97,9 +97,20 @@ export interface RefreshToken {
 export interface SigningKey {
   kid: string;
   alg: string;
+  /** The private JWK sealed under the master key (plain JSON only in a database not yet upgraded). */
   private_jwk: string;
   public_jwk: string;
+  /** Published in the JWKS from here. */
   created_at: number;
+  /** Signs from here on (until a newer key activates): every instance decides by these times. */
+  activates_at: number;
+  /** Leaves the JWKS from here, once every token it signed has expired; null while it may still sign. */
+  retires_at: number | null;
+  /**
+   * The kid of the key this one took over from (`none:<alg>` for an algorithm's first key); unique,
+   * so of two rotations of the same key made at once only one lands. Null on keys made before 0005.
+   */
+  replaces: string | null;
 }
 
 /** A message as the dev inbox shows it. */

@@ -84,8 +84,12 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
   if (phone) refuseSmsNumber(connection, phone);
   await limitStart(ctx, app, connection, identifier);
   if (phone)
-    await countSms(connection, phone, ctx.counters, (alert) =>
-      ctx.log.warn(alert, 'SMS daily budget crossed'),
+    await countSms(
+      connection,
+      phone,
+      ctx.counters,
+      (alert) => ctx.log.warn(alert, 'SMS daily budget crossed'),
+      (limit) => ctx.metrics.rateLimitHit(limit),
     );
   const now = ctx.clock.now();
   const id = ctx.random.hex(12);

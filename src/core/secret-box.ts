@@ -69,3 +69,34 @@ async function transform(
   }
   return copy;
 }
+
+/**
+ * The master key cannot open what the database holds: another key sealed it. Starting anyway would
+ * make new keys and secrets and silently invalidate every token and code, so start stops instead.
+ */
+export class MasterKeyError extends Error {
+  override name = 'MasterKeyError';
+}
+
+/** Whether a stored value is sealed (a compact JWE has five parts; a plain secret or JSON has none). */
+export function isSealedText(value: string): boolean {
+  return value.split('.').length === 5;
+}
+
+/** Opens a sealed value read from the store; a failure means the master key is not the one that sealed it. */
+export async function openStored(box: SecretBox, sealed: string, what: string): Promise<string> {
+  try {
+    return await box.open(sealed);
+  } catch {
+    throw wrongMasterKey(what);
+  }
+}
+
+export function wrongMasterKey(what: string): MasterKeyError {
+  return new MasterKeyError(
+    `the master key cannot open the ${what} stored in the database: it is not the key they were ` +
+      'sealed with. Start with the original key (TESSERA_MASTER_KEY, or master.key in the data ' +
+      'directory, from its backup); a master.key made at this start because none was found is not ' +
+      'it. Without the original key the signing keys, server secrets and provider credentials are lost.',
+  );
+}

@@ -18,6 +18,8 @@ export interface Counters {
   hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit>;
   /** Resolves when the counters' backing service answers (readiness); in memory, always. */
   ping(): Promise<void>;
+  /** Lets go of the backing service's connection, if any. */
+  close?(): Promise<void>;
 }
 
 /** The answer to a start past one of its limits. */
@@ -42,6 +44,7 @@ export async function limitStart(
   if (cooldown > 0) {
     const hit = await ctx.counters.hit('start_cooldown', key, 1, cooldown);
     if (hit.retryAfter > 0) {
+      ctx.metrics.rateLimitHit('start_cooldown');
       throw tooManyStarts(hit.retryAfter, 'A code was sent moments ago. Wait before asking for another.');
     }
   }
@@ -49,11 +52,13 @@ export async function limitStart(
   const duration = limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s;
   const perIdentifier = await ctx.counters.hit('start_identifier', key, points, duration);
   if (perIdentifier.retryAfter > 0) {
+    ctx.metrics.rateLimitHit('start_identifier');
     throw tooManyStarts(perIdentifier.retryAfter, 'Too many codes were asked for. Try again later.');
   }
   const perApp = ctx.config.rate_limits.start_per_application_per_hour;
   const appHit = await ctx.counters.hit('start_application', app.client_id, perApp, 3600);
   if (appHit.retryAfter > 0) {
+    ctx.metrics.rateLimitHit('start_application');
     throw tooManyStarts(appHit.retryAfter, 'Too many requests. Try again later.');
   }
 }

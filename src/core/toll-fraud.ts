@@ -59,12 +59,16 @@ export function refuseSmsNumber(connection: Connection, number: SmsNumber): void
   if (refusal) throw badRequest('bad.phone_number', refusal);
 }
 
-/** Counts one code against the connection's SMS budgets; 429 `too_many_requests` past one. */
+/**
+ * Counts one code against the connection's SMS budgets; 429 `too_many_requests` past one, after
+ * telling `refused` which budget refused (`sms_country`, `sms_prefix` or `sms_daily`).
+ */
 export async function countSms(
   connection: Connection,
   number: SmsNumber,
   counters: Counters,
   alert: BudgetAlert,
+  refused: (limit: string) => void,
 ): Promise<void> {
   const guard = connection.options.sms_guard;
   if (!guard) return;
@@ -73,15 +77,19 @@ export async function countSms(
     // Non-geographic numbers share one bucket per calling code.
     const country = number.country ?? number.e164.slice(0, 4);
     const hit = await counters.hit('sms_country', `${name}:${country}`, guard.per_country_per_hour, 3600);
-    if (hit.retryAfter > 0)
+    if (hit.retryAfter > 0) {
+      refused('sms_country');
       throw tooManyStarts(hit.retryAfter, 'Too many codes to this country. Try again later.');
+    }
   }
   if (guard.per_prefix_per_hour !== undefined) {
     const { digits, limit } = guard.per_prefix_per_hour;
     const prefix = number.e164.slice(1, 1 + digits);
     const hit = await counters.hit(`sms_prefix_${digits}`, `${name}:${prefix}`, limit, 3600);
-    if (hit.retryAfter > 0)
+    if (hit.retryAfter > 0) {
+      refused('sms_prefix');
       throw tooManyStarts(hit.retryAfter, 'Too many codes to similar numbers. Try again later.');
+    }
   }
   if (guard.daily_budget !== undefined) {
     const hit = await counters.hit('sms_daily', name, guard.daily_budget, 86_400);
@@ -90,6 +98,7 @@ export async function countSms(
       if (hit.consumed === guard.daily_budget + 1) {
         alert({ alert: 'sms_daily_budget', connection: name, budget: guard.daily_budget });
       }
+      refused('sms_daily');
       throw tooManyStarts(hit.retryAfter, 'Too many codes were sent today. Try again later.');
     }
   }

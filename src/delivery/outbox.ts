@@ -5,6 +5,7 @@ import { AuthError } from '../core/errors.ts';
 import type { OutboxMessage } from '../core/model.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Clock, Random } from '../core/sources.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/store.ts';
 import { type OutboundMessage, renderMessage } from './message.ts';
 import { ProviderError, type SendContext } from './provider.ts';
@@ -48,6 +49,7 @@ export class Outbox implements Delivery {
     private readonly settings: Settings,
     /** Seals message bodies at rest: they contain the code until the message is final. */
     private readonly box: SecretBox,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -70,10 +72,16 @@ export class Outbox implements Delivery {
     if (providers.primary.name === 'dev_inbox' && providers.secondary === null) {
       // The dev inbox is a write to this same store: it cannot be down, so queueing it first
       // would only double the writes of every development (and benchmark) login.
-      await providers.primary.send(renderMessage(login), {
-        signal: AbortSignal.timeout(this.settings.send_timeout_ms),
-        preview: { code: login.code, link: login.link },
-      });
+      try {
+        await providers.primary.send(renderMessage(login), {
+          signal: AbortSignal.timeout(this.settings.send_timeout_ms),
+          preview: { code: login.code, link: login.link },
+        });
+      } catch (error) {
+        this.metrics.deliveryFailure(login.channel, providers.primary.name, asProviderError(error).kind);
+        throw error;
+      }
+      this.metrics.codeSent(login.channel, providers.primary.name);
       return;
     }
     const now = this.clock.now();
@@ -179,6 +187,8 @@ export class Outbox implements Delivery {
       outcome = error.kind === 'permanent' ? { status: 'failed', error } : { status: 'retry' };
     }
     const latency = Math.round(performance.now() - started);
+    if (error) this.metrics.deliveryFailure(row.channel, provider.name, error.kind);
+    else this.metrics.codeSent(row.channel, provider.name);
     const now = this.clock.now();
     // A failed try gets its own record; a successful one is recorded on the message itself
     // (provider, its message id) and in the log line below, sparing every login a write.

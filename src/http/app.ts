@@ -18,12 +18,14 @@ import { StartLimiter } from '../limits/start-limiter.ts';
 import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
 import { AllowedOrigins, corsPolicy } from './origins.ts';
 import { pageLimit } from './page-limit.ts';
+import { requestId } from './request-id.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
 import { devInboxRoutes } from './routes/dev-inbox.ts';
 import { loginPageRoutes } from './routes/login-page.ts';
 import { logoutRoutes } from './routes/logout.ts';
 import { managementRoutes } from './routes/management.ts';
 import { oidcRoutes } from './routes/oidc.ts';
+import { operationsRoutes } from './routes/operations.ts';
 import { passwordlessRoutes } from './routes/passwordless.ts';
 import { tokenRoutes } from './routes/token.ts';
 
@@ -31,6 +33,8 @@ export interface AppOptions {
   ctx: Tessera;
   devInbox: boolean;
   logger: FastifyBaseLogger;
+  /** True once shutdown has begun: /readyz then answers 503 so load balancers drain the instance. */
+  stopping?: () => boolean;
 }
 
 export type App = FastifyInstance<
@@ -48,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     ...(tls && { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } }),
     loggerInstance: options.logger,
+    genReqId: requestId,
     bodyLimit: ctx.config.body_limit,
     // Fastify accepts a hop count here, though its types only list the other forms.
     trustProxy: ctx.config.trust_proxy as boolean,
@@ -63,9 +68,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send(errorBody(request.url, new AuthError(404, 'not_found', 'No such endpoint')));
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  const stopping = options.stopping ?? (() => false);
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-request-id', request.id);
+    // A kept-alive connection would hold shutdown open until it timed out: close it after this answer.
+    if (stopping()) reply.header('connection', 'close');
     return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's template, never the URL, so that no caller can mint new label values.
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
@@ -81,8 +95,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const limiter = new StartLimiter(ctx.config.rate_limits.start_per_ip_per_hour);
-  const limitPages = pageLimit(new PageLimiter(ctx.config.rate_limits.authorize_per_ip_per_minute));
+  const limiter = new StartLimiter(ctx.counters, ctx.config.rate_limits.start_per_ip_per_hour, ctx.metrics);
+  const limitPages = pageLimit(
+    new PageLimiter(ctx.counters, ctx.config.rate_limits.authorize_per_ip_per_minute),
+    ctx.metrics,
+  );
   await app.register(passwordlessRoutes, { ctx, limiter });
   await app.register(tokenRoutes, { ctx });
   await app.register(oidcRoutes, { ctx });
@@ -91,6 +108,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(loginPageRoutes, { ctx, limiter, limitPages });
   await app.register(logoutRoutes, { ctx });
   if (options.devInbox) await app.register(devInboxRoutes, { ctx });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(operationsRoutes, { ctx, stopping });
   return app;
 }

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../core/errors.ts';
+import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
 /** Which error vocabulary a URL speaks: `/passwordless` (and the APIs) say `bad.request`, OAuth says `invalid_request`. */
 export function badRequestCode(url: string): string {
@@ -84,6 +85,10 @@ function toAuthError(error: FastifyError | AuthError, url: string): AuthError {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500)
     return new AuthError(status, code, 'The request could not be understood');
+  if (isDatabaseUnavailable(error))
+    return new AuthError(503, 'temporarily_unavailable', 'The service is unavailable. Try again shortly.', {
+      'retry-after': '5',
+    });
   return new AuthError(500, 'server_error', 'Something went wrong on our side');
 }
 

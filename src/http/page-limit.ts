@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PageLimiter } from '../limits/page-limiter.ts';
+import type { Metrics } from '../metrics.ts';
 import { messages, pickLanguage } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
 
@@ -12,10 +13,11 @@ export type PageLimitHook = (
  * An `onRequest` hook for the hosted login's routes: past the per-IP limit it answers a "too many
  * requests" page (429, Retry-After) before the request is parsed or anything is written.
  */
-export function pageLimit(limiter: PageLimiter): PageLimitHook {
+export function pageLimit(limiter: PageLimiter, metrics: Metrics): PageLimitHook {
   return async (request, reply) => {
     const wait = await limiter.consume(request.ip);
     if (wait === 0) return undefined;
+    metrics.rateLimitHit('page_ip');
     const language = pickLanguage(undefined, request.headers['accept-language']);
     const t = messages(language);
     return sendPage(

@@ -10,6 +10,7 @@ import type {
   OutboxMessage,
   RefreshToken,
   Session,
+  SigningKey,
   User,
 } from '../core/model.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
@@ -17,22 +18,47 @@ import { migrationProvider } from './migrations.ts';
 import type { ConnectionCodec, IdentifierField, NewUser, PurgeBefore, Store, UserPatch } from './store.ts';
 import type { Database, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
 
+export interface MigrationSetup {
+  /**
+   * PostgreSQL: makes the schema the tables go into (if one is named) and returns its name. Kysely
+   * looks for its migration tables in every schema unless told which, so two databases in two
+   * schemas of one server would see each other's. (The migrator itself holds an advisory lock.)
+   */
+  schema?: () => Promise<string | undefined>;
+  /**
+   * SQLite: runs the migrations holding the database's write lock, so that processes starting at
+   * once on one file migrate one after the other (Kysely locks only within a process there).
+   */
+  exclusive?: <T>(run: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+}
+
 /** The Store over Kysely: one set of queries for every SQL dialect. */
 export class KyselyStore implements Store {
   constructor(
     readonly db: Kysely<Database>,
     private readonly connectionCodec: ConnectionCodec = plainJson,
+    /** Where and how migrations run: PostgreSQL names its schema, SQLite takes the file's write lock. */
+    private readonly migrations: MigrationSetup = {},
   ) {}
 
-  async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
-    const { error, results } = await migrator.migrateToLatest();
-    const failed = results?.find((r) => r.status === 'Error');
-    if (error || failed) {
-      throw new Error(
-        `migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`,
-      );
-    }
+  async migrate(): Promise<string[]> {
+    const schema = await this.migrations.schema?.();
+    const run = async (db: Kysely<Database>) => {
+      const migrator = new Migrator({
+        db,
+        provider: migrationProvider,
+        ...(schema !== undefined && { migrationTableSchema: schema }),
+      });
+      const { error, results = [] } = await migrator.migrateToLatest();
+      const failed = results.find((r) => r.status === 'Error');
+      // Thrown, so that an exclusive run rolls the whole set back.
+      if (error || failed)
+        throw new Error(
+          `migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`,
+        );
+      return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    };
+    return this.migrations.exclusive ? this.migrations.exclusive(run) : run(this.db);
   }
 
   async close(): Promise<void> {
@@ -326,13 +352,44 @@ export class KyselyStore implements Store {
       .execute();
   }
 
-  async listSigningKeys() {
-    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
-    return rows.map((r) => ({ ...r, created_at: Number(r.created_at) }));
+  async listSigningKeys(): Promise<SigningKey[]> {
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('kid', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      ...r,
+      created_at: Number(r.created_at),
+      activates_at: Number(r.activates_at),
+      retires_at: r.retires_at === null ? null : Number(r.retires_at),
+    }));
   }
 
-  async putSigningKey(key: Parameters<Store['putSigningKey']>[0]): Promise<void> {
-    await this.db.insertInto('signing_keys').values(key).execute();
+  async putSigningKey(key: SigningKey): Promise<boolean> {
+    return insertSigningKey(this.db, key);
+  }
+
+  async rotateSigningKey(key: SigningKey, retiresAt: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await insertSigningKey(trx, key))) return false;
+      await trx
+        .updateTable('signing_keys')
+        .set({ retires_at: retiresAt })
+        .where('alg', '=', key.alg)
+        .where('kid', '!=', key.kid)
+        .where('retires_at', 'is', null)
+        .execute();
+      return true;
+    });
+  }
+
+  async updateSigningKey(
+    kid: string,
+    patch: Partial<Pick<SigningKey, 'private_jwk' | 'retires_at'>>,
+  ): Promise<void> {
+    await this.db.updateTable('signing_keys').set(patch).where('kid', '=', kid).execute();
   }
 
   async putInboxMessage(message: InboxMessage): Promise<void> {
@@ -515,6 +572,16 @@ export class KyselyStore implements Store {
   async purgeExpired(before: PurgeBefore, limit: number): Promise<Record<string, number>> {
     return purgeExpiredRows(this.db, before, limit);
   }
+}
+
+/** Any unique conflict (the kid, or `replaces`: another rotation of the same key) leaves the row out. */
+async function insertSigningKey(db: Kysely<Database>, key: SigningKey): Promise<boolean> {
+  const result = await db
+    .insertInto('signing_keys')
+    .values(key)
+    .onConflict((oc) => oc.doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 
 function toOutboxMessage(row: Selectable<Database['outbox_messages']>): OutboxMessage {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { KyselyStore } from './kysely-store.ts';
 import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
@@ -34,5 +34,43 @@ export function openSqliteStore(file: string, connectionCodec?: ConnectionCodec)
       return statement;
     },
   };
-  return new KyselyStore(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), connectionCodec);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new KyselyStore(db, connectionCodec, {
+    // BEGIN IMMEDIATE takes the write lock (another process waits, up to busy_timeout, on its own
+    // BEGIN IMMEDIATE), and the whole migration run commits or rolls back as one.
+    // Stores of one process on one file take turns first: better-sqlite3 waits for a lock
+    // synchronously, which would stall the very process holding it.
+    exclusive: (run) =>
+      inTurn(file, () =>
+        db.connection().execute(async (connection) => {
+          await sql`begin immediate`.execute(connection);
+          try {
+            const result = await run(connection);
+            await sql`commit`.execute(connection);
+            return result;
+          } catch (error) {
+            await sql`rollback`.execute(connection);
+            throw error;
+          }
+        }),
+      ),
+  });
+}
+
+const turns = new Map<string, Promise<unknown>>();
+
+/** Runs `task` after every task queued before it for the same key (in this process). */
+async function inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const previous = turns.get(key) ?? Promise.resolve();
+  const current = previous.then(task, task);
+  const settled = current.then(
+    () => undefined,
+    () => undefined,
+  );
+  turns.set(key, settled);
+  try {
+    return await current;
+  } finally {
+    if (turns.get(key) === settled) turns.delete(key);
+  }
 }

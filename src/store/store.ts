@@ -51,7 +51,11 @@ export type UserPatch = Partial<Omit<User, 'user_id' | 'connection' | 'created_a
  * two statements where a concurrent request could interleave.
  */
 export interface Store {
-  migrate(): Promise<void>;
+  /**
+   * Brings the schema up to date and returns the names of the migrations it applied. Safe when
+   * several instances start at once (PostgreSQL: an advisory lock; SQLite: one writer at a time).
+   */
+  migrate(): Promise<string[]>;
   close(): Promise<void>;
   /** Resolves when the database answers a trivial query (readiness); rejects otherwise. */
   ping(): Promise<void>;
@@ -100,8 +104,19 @@ export interface Store {
   useRefreshToken(id: string, now: number): Promise<boolean>;
   revokeRefreshFamily(familyId: string, now: number): Promise<void>;
 
+  /** Every stored signing key, retired ones too, newest first. */
   listSigningKeys(): Promise<SigningKey[]>;
-  putSigningKey(key: SigningKey): Promise<void>;
+  /** Inserts a key unless one with its kid or its `replaces` exists; true when it was inserted. */
+  putSigningKey(key: SigningKey): Promise<boolean>;
+  /**
+   * A rotation, in one transaction: inserts `key` as `putSigningKey` does and, if it went in, gives
+   * every other key of its algorithm that has no retirement time yet `retiresAt`.
+   */
+  rotateSigningKey(key: SigningKey, retiresAt: number): Promise<boolean>;
+  updateSigningKey(
+    kid: string,
+    patch: Partial<Pick<SigningKey, 'private_jwk' | 'retires_at'>>,
+  ): Promise<void>;
 
   putInboxMessage(message: InboxMessage): Promise<void>;
   /** Newest first. */

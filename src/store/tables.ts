@@ -1,5 +1,12 @@
 import type { Generated } from 'kysely';
-import type { LoginTicket, LoginTransaction, OutboxAttempt, OutboxMessage, Session } from '../core/model.ts';
+import type {
+  LoginTicket,
+  LoginTransaction,
+  OutboxAttempt,
+  OutboxMessage,
+  Session,
+  SigningKey,
+} from '../core/model.ts';
 
 /** Row shapes as SQL holds them: booleans as 0/1, JSON as text, times as integer milliseconds. */
 
@@ -11,7 +18,7 @@ export interface Database extends HostedLoginTables {
   login_codes: LoginCodeRow;
   authorization_codes: AuthorizationCodeRow;
   refresh_tokens: RefreshTokenRow;
-  signing_keys: { kid: string; alg: string; private_jwk: string; public_jwk: string; created_at: number };
+  signing_keys: SigningKey;
   inbox_messages: InboxMessageRow;
   outbox_messages: Omit<OutboxMessage, 'use_secondary'> & { use_secondary: number };
   outbox_attempts: OutboxAttempt;

@@ -47,6 +47,9 @@ const PUBLIC: Record<string, string> = {
   'GET /.well-known/jwks.json': 'public keys, so clients can verify tokens',
   'GET /openapi.json': 'the API description; no data',
   'GET /healthz': 'liveness probe for load balancers',
+  'GET /readyz': 'readiness probe for load balancers; says only which dependency is down, never why',
+  'GET /metrics':
+    'Prometheus scrape of counts only (no identifiers); metrics.token puts it behind a bearer token',
   'OPTIONS *': 'CORS preflight; carries no credentials and does nothing',
   'POST /passwordless/start': 'starts a login; the app is identified by client_id (and secret)',
   'POST /passwordless/verify': 'checks a code the user holds; the code is the credential',

@@ -58,7 +58,7 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (ap
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=300').send(ctx.keys.jwks());
+    return reply.header('cache-control', 'public, max-age=300').send(await ctx.keys.jwks());
   });
 
   const userinfo = async (authorization: string | undefined) => {

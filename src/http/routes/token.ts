@@ -24,30 +24,43 @@ const TokenBody = Type.Object(
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
+/** The `grant` label of tessera_logins_total: a short name per supported grant, `other` for the rest. */
+const GRANT_NAMES: Partial<Record<string, string>> = {
+  [PASSWORDLESS_OTP_GRANT]: 'passwordless_otp',
+  authorization_code: 'authorization_code',
+  refresh_token: 'refresh_token',
+  client_credentials: 'client_credentials',
+};
+
 export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
   app.post('/oauth/token', { schema: { body: TokenBody } }, async (request, reply) => {
-    const body = withBasicAuth(request, request.body as TokenRequest);
     void reply.headers(NO_STORE);
-    switch (body.grant_type) {
-      case PASSWORDLESS_OTP_GRANT:
-        return passwordlessOtpGrant(ctx, body, request.ip);
-      case 'authorization_code':
-        return authorizationCodeGrant(ctx, body);
-      case 'refresh_token':
-        return refreshTokenGrant(ctx, body);
-      case 'client_credentials':
-        return clientCredentialsGrant(ctx, body);
-      case undefined:
-      case '':
-        throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');
-      default:
-        throw unsupportedGrant(body.grant_type);
-    }
+    const grant = GRANT_NAMES[(request.body as TokenRequest).grant_type ?? ''] ?? 'other';
+    return countLogin(ctx, grant, () => {
+      const body = withBasicAuth(request, request.body as TokenRequest);
+      switch (body.grant_type) {
+        case PASSWORDLESS_OTP_GRANT:
+          return passwordlessOtpGrant(ctx, body, request.ip);
+        case 'authorization_code':
+          return authorizationCodeGrant(ctx, body);
+        case 'refresh_token':
+          return refreshTokenGrant(ctx, body);
+        case 'client_credentials':
+          return clientCredentialsGrant(ctx, body);
+        case undefined:
+        case '':
+          throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');
+        default:
+          throw unsupportedGrant(body.grant_type);
+      }
+    });
   });
 
   app.post('/oauth/ro', { schema: { body: TokenBody } }, async (request, reply) => {
     void reply.headers(NO_STORE);
-    return legacyResourceOwnerGrant(ctx, withBasicAuth(request, request.body as TokenRequest), request.ip);
+    return countLogin(ctx, 'password', () =>
+      legacyResourceOwnerGrant(ctx, withBasicAuth(request, request.body as TokenRequest), request.ip),
+    );
   });
 
   app.post('/oauth/revoke', { schema: { body: TokenBody } }, async (request) => {
@@ -55,6 +68,18 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (a
     return {};
   });
 };
+
+/** Runs a grant and counts its outcome: `success`, or the error code it was refused with. */
+async function countLogin<T>(ctx: Tessera, grant: string, run: () => Promise<T>): Promise<T> {
+  try {
+    const tokens = await run();
+    ctx.metrics.login(grant, 'success');
+    return tokens;
+  } catch (error) {
+    ctx.metrics.login(grant, error instanceof AuthError ? error.error : 'server_error');
+    throw error;
+  }
+}
 
 /** Client credentials may come as HTTP Basic (client_secret_basic) instead of in the body. */
 function withBasicAuth(request: FastifyRequest, body: TokenRequest): TokenRequest {

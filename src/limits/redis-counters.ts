@@ -1,0 +1,131 @@
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Counters, Hit } from '../core/start-limits.ts';
+
+export interface CountersLogger {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
+export interface RedisCountersOptions {
+  logger: CountersLogger;
+  /** Told true when Redis becomes unreachable (counting falls back to this instance), false when back. */
+  onDegraded?: (degraded: boolean) => void;
+  /** Milliseconds a Redis call may take before this instance counts on its own. */
+  timeoutMs?: number;
+  /** Prefix of every key (default `tessera:`). */
+  prefix?: string;
+}
+
+/**
+ * Rate limits and budgets counted in Redis, so every instance shares them (rate-limiter-flexible's
+ * atomic Redis counters). When Redis cannot be reached the count goes on in this instance's memory
+ * (the library's insurance limiter): limits still hold per instance, requests are never refused
+ * for Redis's sake, and a warning is logged and `tessera_counters_degraded` set until Redis is back.
+ * The attempt limit on codes does not depend on this: it is kept in the database with the code.
+ */
+export class RedisCounters implements Counters {
+  private readonly limiters = new Map<string, RateLimiterRedis>();
+  private degraded = false;
+
+  private constructor(
+    readonly redis: Redis,
+    private readonly options: RedisCountersOptions,
+  ) {
+    redis.on('ready', () => this.setDegraded(false, undefined));
+    redis.on('error', (error: Error) => this.setDegraded(true, error));
+    redis.on('end', () => this.setDegraded(true, undefined));
+  }
+
+  /** Connects to `url`; an unreachable Redis does not fail the start (counting is per instance until it answers). */
+  static open(url: string, options: RedisCountersOptions): RedisCounters {
+    const redis = new Redis(url, {
+      commandTimeout: options.timeoutMs ?? 500,
+      // A command is refused at once while disconnected, instead of queued: the insurance answers.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      // Keeps reconnecting, at most every 2 s, for as long as the process runs.
+      retryStrategy: (times: number) => Math.min(times * 100, 2000),
+      keyPrefix: options.prefix ?? 'tessera:',
+    });
+    return new RedisCounters(redis, options);
+  }
+
+  /**
+   * Waits up to `ms` for the first connection, so that an instance does not begin by counting on
+   * its own; past that it goes on (degraded) and keeps trying in the background.
+   */
+  async connected(ms: number): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.setDegraded(true, new Error(`no connection within ${ms} ms`));
+        done();
+      }, ms);
+      this.redis.once('ready', done);
+    });
+  }
+
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  async hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit> {
+    const limiter = this.limiter(bucket, limit, windowS);
+    try {
+      const res = await limiter.consume(key);
+      return { retryAfter: 0, consumed: res.consumedPoints };
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      return {
+        retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
+        consumed: rejection.consumedPoints,
+      };
+    }
+  }
+
+  async ping(): Promise<void> {
+    if (this.redis.status !== 'ready') throw new Error(`redis is ${this.redis.status}`);
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    this.redis.removeAllListeners('end');
+    this.redis.disconnect();
+  }
+
+  private limiter(bucket: string, limit: number, windowS: number): RateLimiterRedis {
+    const name = `${bucket}:${limit}:${windowS}`;
+    let limiter = this.limiters.get(name);
+    if (!limiter) {
+      limiter = new RateLimiterRedis({
+        storeClient: this.redis,
+        keyPrefix: name,
+        points: limit,
+        duration: windowS,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: limit, duration: windowS }),
+      });
+      this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+
+  private setDegraded(degraded: boolean, error: Error | undefined): void {
+    if (degraded === this.degraded) return;
+    this.degraded = degraded;
+    this.options.onDegraded?.(degraded);
+    if (degraded)
+      this.options.logger.warn(
+        { err: error?.message },
+        'Redis is unreachable: rate limits are counted per instance until it is back',
+      );
+    else this.options.logger.info({}, 'Redis is reachable again: rate limits are shared');
+  }
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/sources.ts';
+import { OTP_GRANT, TestServer } from '../helpers/server.ts';
+import { testDatabaseUrl, testRedisUrl, uniqueSchema } from '../helpers/services.ts';
+import { dropSchema } from '../helpers/stores.ts';
+
+// Two instances on different ports, sharing one PostgreSQL database and one Redis: every guarantee
+// of a single instance must hold across both. Needs the real services (PGlite cannot be shared
+// between instances); under CI=true they are required, on a laptop without them this is skipped.
+const databaseUrl = testDatabaseUrl();
+const redisUrl = testRedisUrl();
+const CLIENT = 'scale-app-000001';
+
+describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and one Redis', () => {
+  const schema = uniqueSchema('scale');
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    const config = {
+      database_url: databaseUrl,
+      database_schema: schema,
+      redis_url: redisUrl,
+      // Keys of this run only: the shared Redis keeps counts between runs.
+      redis_prefix: `${schema}:`,
+      master_key: randomBytes(32).toString('base64'),
+      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+    };
+    // Started at once, as a deployment's instances would be: migrations and seeding must not collide.
+    // Both read one clock, as servers kept in time by NTP do.
+    const clock = new ManualClock();
+    [a, b] = await Promise.all([TestServer.start({ config, clock }), TestServer.start({ config, clock })]);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    if (databaseUrl) await dropSchema(databaseUrl, schema);
+  });
+
+  it('verifies on one instance a code started on the other', async () => {
+    const email = 'across@example.com';
+    const code = await a.startCode(CLIENT, { email });
+    const answer = await b.otpGrant(CLIENT, 'email', email, code, { scope: 'openid email' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.id_token).toEqual(expect.any(String));
+    // The code is used up for both.
+    expect((await a.otpGrant(CLIENT, 'email', email, code)).status).toBe(403);
+  });
+
+  it('gives exactly one token set to concurrent right answers spread over both', async () => {
+    const email = 'race-across@example.com';
+    const code = await b.startCode(CLIENT, { email });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).otpGrant(CLIENT, 'email', email, code)),
+    );
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+    for (const loser of answers.filter((r) => r.status !== 200))
+      expect(loser.body.error).toBe('invalid_grant');
+  });
+
+  it('spends one attempt budget across both instances', async () => {
+    const email = 'guess-across@example.com';
+    const code = await a.startCode(CLIENT, { email });
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? a : b).otpGrant(CLIENT, 'email', email, wrong)),
+    );
+    expect(answers.every((r) => r.status === 403)).toBe(true);
+    // Three attempts a code (the default), however the guesses were spread: the right code is dead too.
+    expect((await b.otpGrant(CLIENT, 'email', email, code)).status).toBe(403);
+  });
+
+  it('holds the per-IP start limit across both instances', async () => {
+    const limited = {
+      database_url: databaseUrl,
+      database_schema: schema,
+      redis_url: redisUrl,
+      redis_prefix: `${schema}:limited:`,
+      master_key: a.server.ctx.config.master_key,
+      // The same applications: every instance writes its config's applications at start.
+      applications: a.server.ctx.config.applications,
+      rate_limits: { start_per_ip_per_hour: 6 },
+      trust_proxy: true,
+    };
+    const [c, d] = await Promise.all([
+      TestServer.start({ config: limited }),
+      TestServer.start({ config: limited }),
+    ]);
+    try {
+      // A client IP of its own (trusted proxy header), so earlier runs and tests do not count.
+      const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+      const answers = [];
+      for (let i = 0; i < 10; i++) {
+        const server = i % 2 === 0 ? c : d;
+        answers.push(
+          await server.post(
+            '/passwordless/start',
+            { client_id: CLIENT, connection: 'email', send: 'code', email: `ip${i}@example.com` },
+            { headers: { 'x-forwarded-for': ip } },
+          ),
+        );
+      }
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
+      expect(answers.slice(6).every((r) => r.status === 429)).toBe(true);
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  });
+
+  it('serves the other instance its signing keys: a token from one verifies against the JWKS of the other', async () => {
+    const email = 'jwks@example.com';
+    const code = await a.startCode(CLIENT, { email });
+    const answer = await a.otpGrant(CLIENT, 'email', email, code, { scope: 'openid' });
+    const jwks = createRemoteJWKSet(new URL(`${b.url}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(answer.body.id_token as string, jwks, { audience: CLIENT });
+    expect(payload.iss).toBe(a.issuer);
+  });
+});
