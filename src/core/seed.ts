@@ -62,22 +62,30 @@ export async function seedStore(
   for (const connection of declared.connections) await store.putConnection(connection);
 
   let createdApplication: Application | null = null;
+  // The first start of a database seeds it once: instances starting together on one PostgreSQL
+  // agree through one atomic setting on which of them makes the Default App.
   if ((await store.listApplications()).length === 0) {
-    createdApplication = withApplicationDefaults({
-      client_id: random.token(24),
-      name: 'Default App',
-      app_type: 'spa',
-      callbacks: ['http://localhost:3000/callback'],
-      allowed_origins: ['http://localhost:3000'],
-      web_origins: ['http://localhost:3000'],
-      allowed_logout_urls: ['http://localhost:3000'],
-      grant_types: [PASSWORDLESS_OTP_GRANT, 'authorization_code', 'implicit', 'refresh_token'],
-    });
-    await store.putApplication(createdApplication);
+    const clientId = random.token(24);
+    if ((await store.putSettingIfAbsent('seeded_default_app', clientId)) === clientId) {
+      createdApplication = withApplicationDefaults({
+        client_id: clientId,
+        name: 'Default App',
+        app_type: 'spa',
+        callbacks: ['http://localhost:3000/callback'],
+        allowed_origins: ['http://localhost:3000'],
+        web_origins: ['http://localhost:3000'],
+        allowed_logout_urls: ['http://localhost:3000'],
+        grant_types: [PASSWORDLESS_OTP_GRANT, 'authorization_code', 'implicit', 'refresh_token'],
+      });
+      await store.putApplication(createdApplication);
+    }
   }
   if ((await store.listConnections()).length === 0) {
-    await store.putConnection(withConnectionDefaults({ name: 'email', strategy: 'email' }));
-    await store.putConnection(withConnectionDefaults({ name: 'sms', strategy: 'sms' }));
+    const token = random.token(12);
+    if ((await store.putSettingIfAbsent('seeded_default_connections', token)) === token) {
+      await store.putConnection(withConnectionDefaults({ name: 'email', strategy: 'email' }));
+      await store.putConnection(withConnectionDefaults({ name: 'sms', strategy: 'sms' }));
+    }
   }
   return { createdApplication };
 }

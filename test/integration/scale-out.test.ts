@@ -118,4 +118,25 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
     const { payload } = await jwtVerify(answer.body.id_token as string, jwks, { audience: CLIENT });
     expect(payload.iss).toBe(a.issuer);
   });
+
+  it('seeds a new database once when its first instances start together', async () => {
+    const fresh = uniqueSchema('seed');
+    const config = {
+      database_url: databaseUrl,
+      database_schema: fresh,
+      master_key: randomBytes(32).toString('base64'),
+    };
+    const servers = await Promise.all([1, 2, 3].map(() => TestServer.start({ config })));
+    try {
+      const apps = await servers[0]?.server.ctx.store.listApplications();
+      expect(apps?.map((app) => app.name)).toEqual(['Default App']);
+      const connections = await servers[0]?.server.ctx.store.listConnections();
+      expect(connections?.map((c) => c.name)).toEqual(['email', 'sms']);
+      // Exactly one of them says it made the app (its start banner shows the client_id).
+      expect(servers.filter((s) => s.server.createdApplication !== null)).toHaveLength(1);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+      await dropSchema(databaseUrl as string, fresh);
+    }
+  });
 });
