@@ -119,6 +119,33 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
     expect(payload.iss).toBe(a.issuer);
   });
 
+  it('serves a key rotated on one instance in the JWKS of the other, which signs with it once it is due', async () => {
+    const kids = async (server: TestServer) =>
+      ((await server.get<{ keys: { kid: string }[] }>('/.well-known/jwks.json')).body.keys ?? []).map(
+        (k) => k.kid,
+      );
+    const before = await kids(b);
+    const [rotation] = await a.server.ctx.keys.rotate();
+    const kid = rotation?.key?.kid as string;
+    expect(kid).toEqual(expect.any(String));
+    expect(before).not.toContain(kid);
+    // B reloads its keys every keys.reload_s (30 s): move the shared clock past it.
+    a.clock.advance(31_000);
+    expect(await kids(b)).toEqual(expect.arrayContaining([...before, kid]));
+    // Published first, signing only after the propagation delay (keys.propagation_s, 1 h).
+    const header = async () => {
+      const email = `rotated${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const code = await b.startCode(CLIENT, { email });
+      const answer = await b.otpGrant(CLIENT, 'email', email, code, { scope: 'openid' });
+      return JSON.parse(
+        Buffer.from(String(answer.body.id_token).split('.')[0] as string, 'base64url').toString(),
+      );
+    };
+    expect((await header()).kid).not.toBe(kid);
+    a.clock.advance(3_600_000);
+    expect((await header()).kid).toBe(kid);
+  });
+
   it('seeds a new database once when its first instances start together', async () => {
     const fresh = uniqueSchema('seed');
     const config = {
