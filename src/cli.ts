@@ -87,6 +87,25 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Where the data lives, for the banner: never with the URL's password. */
+function describeStore(config: Config): string {
+  if (config.database_url === undefined) return `SQLite, ${config.data_dir}/tessera.db`;
+  const schema = config.database_schema ? `, schema ${config.database_schema}` : '';
+  return `PostgreSQL at ${withoutCredentials(config.database_url)}${schema}`;
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 async function start(config: Config): Promise<void> {
   const server = await startServer(config);
   const { ctx } = server;
@@ -105,7 +124,8 @@ async function start(config: Config): Promise<void> {
     server.devInbox
       ? `  dev inbox:  ${base}dev/inbox  (codes and links also appear in this log)`
       : '  dev inbox:  off',
-    `  data:       ${config.data_dir}`,
+    `  data:       ${describeStore(config)}`,
+    `  limits:     ${config.redis_url ? `Redis at ${withoutCredentials(config.redis_url)}` : 'counted in this process'}`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
