@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnRedis } from '../helpers/redis-server.ts';
+import { TestServer } from '../helpers/server.ts';
+
+// Redis stopped under a running server (a Redis of this test's own, on its own port): Tessera keeps
+// answering, counts its limits per instance meanwhile, says so (log, metric, /readyz), and goes
+// back to Redis once it answers again. redis-server is on every machine this project runs on.
+const CLIENT = 'redis-outage-app-01';
+
+describe('Redis stopped under a running server', () => {
+  let redis: OwnRedis;
+  let server: TestServer;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    redis = await OwnRedis.start();
+    const logger = {
+      level: 'warn',
+      warn: (_details: object, message: string) => warnings.push(message),
+      info: () => {},
+      error: () => {},
+      debug: () => {},
+      trace: () => {},
+      fatal: () => {},
+      silent: () => {},
+      child() {
+        return this;
+      },
+    };
+    server = await TestServer.start({
+      logger: logger as never,
+      config: {
+        redis_url: redis.url,
+        trust_proxy: true,
+        rate_limits: { start_per_ip_per_hour: 4 },
+        applications: [{ client_id: CLIENT, name: 'Redis outage' }],
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await redis?.stop();
+  });
+
+  const start = (ip: string, n: number) =>
+    server.post(
+      '/passwordless/start',
+      { client_id: CLIENT, connection: 'email', send: 'code', email: `r${n}@example.com` },
+      { headers: { 'x-forwarded-for': ip } },
+    );
+  const degraded = async () =>
+    /^tessera_counters_degraded (\d)$/m.exec(
+      (await server.get<string>('/metrics')).body as unknown as string,
+    )?.[1];
+
+  it('keeps serving with per-instance limits while Redis is down, and shares them again after', async () => {
+    expect((await server.get('/readyz')).status).toBe(200);
+    expect(await degraded()).toBe('0');
+    expect((await start('203.0.113.1', 1)).status).toBe(200);
+
+    await redis.stop();
+    await expect.poll(degraded, { timeout: 5000 }).toBe('1');
+    expect(warnings.join('\n')).toMatch(/Redis is unreachable: rate limits are counted per instance/);
+    const ready = await server.get<{ checks: Record<string, string> }>('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toEqual({ database: 'ok', counters: 'error' });
+
+    // Logins go on; the per-IP limit still holds, counted in this instance meanwhile.
+    const during = [];
+    for (let n = 0; n < 6; n++) during.push((await start('203.0.113.2', 10 + n)).status);
+    expect(during).toEqual([200, 200, 200, 200, 429, 429]);
+    const code = await server.startCode(CLIENT, { email: 'during@example.com' });
+    expect((await server.otpGrant(CLIENT, 'email', 'during@example.com', code)).status).toBe(200);
+
+    await redis.resume();
+    await expect.poll(degraded, { timeout: 10_000 }).toBe('0');
+    expect((await server.get('/readyz')).status).toBe(200);
+    // Counting is in Redis again (a fresh one: it keeps nothing on disk).
+    expect((await start('203.0.113.2', 20)).status).toBe(200);
+  }, 30_000);
+});
