@@ -12,7 +12,12 @@ function required(name: string, what: string): string | undefined {
 }
 
 export function testDatabaseUrl(): string | undefined {
-  return required('TEST_DATABASE_URL', 'PostgreSQL');
+  const url = required('TEST_DATABASE_URL', 'PostgreSQL');
+  if (!url)
+    console.warn(
+      'TEST_DATABASE_URL is not set: the Store contract runs on PGlite, and the tests that need a PostgreSQL server shared by several instances are skipped',
+    );
+  return url;
 }
 
 export function testRedisUrl(): string | undefined {
