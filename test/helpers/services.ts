@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+
 /**
  * The real services tests may use: PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL), as
  * `.ci/run` sets them. On a laptop without them, PostgreSQL tests run on PGlite and Redis tests are
@@ -29,4 +31,16 @@ export function testRedisUrl(): string | undefined {
 /** A schema name no other test file or run uses. */
 export function uniqueSchema(prefix = 't'): string {
   return `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Whether `redis-server` can be run here (for tests that start and stop a Redis of their own).
+ * Required under CI; elsewhere its tests are skipped with a note.
+ */
+export function canRunRedisServer(): boolean {
+  const found = spawnSync('redis-server', ['--version']).status === 0;
+  if (found) return true;
+  if (process.env.CI === 'true') throw new Error('CI=true but redis-server is not installed');
+  console.warn('redis-server is not installed: the tests that stop a Redis of their own are skipped');
+  return false;
 }
