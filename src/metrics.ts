@@ -44,6 +44,11 @@ export class Metrics {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  private readonly identifierLocks = new Counter({
+    name: 'tessera_identifier_locks_total',
+    help: "Wrong codes that locked (or lengthened the lock of) an identifier's verifications",
+    registers: [this.registry],
+  });
   private readonly countersDegraded = new Gauge({
     name: 'tessera_counters_degraded',
     help: '1 while the shared rate-limit counters (Redis) cannot be reached, else 0',
@@ -82,6 +87,11 @@ export class Metrics {
   /** One request refused by the limit named `limit` (`start_ip`, `sms_daily`...). */
   rateLimitHit(limit: string): void {
     this.rateLimitHits.inc({ limit });
+  }
+
+  /** A wrong code locked its identifier's verifications (brute-force protection). */
+  identifierLocked(): void {
+    this.identifierLocks.inc();
   }
 
   setCountersDegraded(flag: boolean): void {

@@ -45,6 +45,13 @@ function WebOrigin() {
 /** Starts one identifier may make per window when a connection sets no `start_limits`. */
 export const START_LIMIT_DEFAULTS = { points: 5, duration_s: 900, resend_cooldown_s: 0 } as const;
 
+/**
+ * Per-identifier lockout when a connection sets no `brute_force` (docs/security.md): after
+ * `failures` wrong codes within `window_s`, verification is locked `lock_s`, doubled for each
+ * further wrong code, at most `max_lock_s`.
+ */
+export const BRUTE_FORCE_DEFAULTS = { failures: 10, lock_s: 60, max_lock_s: 3600, window_s: 86_400 } as const;
+
 /** Number types as libphonenumber-js names them, plus UNKNOWN for a number it cannot type. */
 export const NUMBER_TYPES = [
   'FIXED_LINE',
@@ -87,7 +94,20 @@ export const ConnectionOptionsSchema = Type.Object(
     ),
     max_attempts: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
     disable_signup: Type.Boolean({ default: false }),
+    /** Locks an identifier's verifications after repeated wrong codes, across codes (`brute_force`). */
     brute_force_protection: Type.Boolean({ default: true }),
+    brute_force: Type.Object(
+      {
+        /** Wrong codes for one identifier, across its codes, before verification is locked. */
+        failures: Type.Integer({ minimum: 1, maximum: 10_000, default: BRUTE_FORCE_DEFAULTS.failures }),
+        /** The first lock; each further wrong code doubles it. */
+        lock_s: Type.Integer({ minimum: 1, maximum: 86_400, default: BRUTE_FORCE_DEFAULTS.lock_s }),
+        max_lock_s: Type.Integer({ minimum: 1, maximum: 604_800, default: BRUTE_FORCE_DEFAULTS.max_lock_s }),
+        /** Wrong codes are counted in windows this long (from the first); a login forgets them. */
+        window_s: Type.Integer({ minimum: 60, maximum: 2_592_000, default: BRUTE_FORCE_DEFAULTS.window_s }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Where messages go: the dev inbox until a real provider is configured. */
     provider: Type.String({ default: 'dev_inbox' }),
     /** A second provider, with its own settings, used once the primary has had its tries. */
@@ -312,6 +332,9 @@ export const ConfigSchema = Type.Object(
         authorize_per_ip_per_minute: Type.Integer({ minimum: 1, default: 120 }),
         /** Starts per application (client_id) an hour, over all its connections and identifiers. */
         start_per_application_per_hour: Type.Integer({ minimum: 1, default: 100_000 }),
+        /** Failed code and link verifications one IP may make per `verify_failures_window_s`; then 429. */
+        verify_failures_per_ip: Type.Integer({ minimum: 1, default: 100 }),
+        verify_failures_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -78,7 +78,7 @@ async function loginWithCode(ctx: Tessera, app: Application, login: CodeLogin): 
   } catch {
     throw wrongCode(connection);
   }
-  await checkCode(ctx, app, connection, identifier, login.otp, 'consume');
+  await checkCode(ctx, { app, connection, identifier, secret: login.otp, ip: login.ip }, 'consume');
   const user = await completeLogin(ctx, connection, identifier, login.ip);
   const now = ctx.clock.now();
   return issueTokens(ctx, {

@@ -71,7 +71,7 @@ export async function coAuthenticate(
   }
   let user: User;
   try {
-    await checkCode(ctx, app, connection, identifier, req.otp as string, 'consume');
+    await checkCode(ctx, { app, connection, identifier, secret: req.otp as string, ip }, 'consume');
     user = await completeLogin(ctx, connection, identifier, ip);
   } catch (error) {
     throw error instanceof AuthError ? denied(error) : error;

@@ -224,7 +224,7 @@ export async function verifyFromPage(
   const identifier = transaction.identifier;
   const typed = code.replace(/[\s-]/g, '');
   try {
-    await checkCode(ctx, app, connection, identifier, typed, 'consume');
+    await checkCode(ctx, { app, connection, identifier, secret: typed, ip }, 'consume');
   } catch (error) {
     if (!(error instanceof AuthError) || error.error !== 'invalid_grant') throw error;
     const latest = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);

@@ -127,7 +127,8 @@ export async function redeemLink(
     }
     checkAuthorizationRequest(request);
     if (identifier === null) throw new AuthError(403, 'access_denied', 'Wrong email or verification code.');
-    await checkCode(ctx, request.app, connection, identifier, link.secret, 'consume', 'code-or-link');
+    const check = { app: request.app, connection, identifier, secret: link.secret, ip };
+    await checkCode(ctx, check, 'consume', 'code-or-link');
     const user = await completeLogin(ctx, connection, identifier, ip);
     const { session, cookie } = await startSession(ctx, user, sessionToken);
     return { location: await successRedirect(ctx, request, user, session), session: cookie };

@@ -6,6 +6,12 @@ import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Application, AuthParams, Connection, LoginCode } from './model.ts';
 import { limitStart } from './start-limits.ts';
 import { countSms, readSmsNumber, refuseSmsNumber } from './toll-fraud.ts';
+import {
+  admitVerification,
+  countWrongCode,
+  identifierLocked,
+  settleVerification,
+} from './verification-limits.ts';
 
 export interface StartRequest {
   client_id?: unknown;
@@ -231,22 +237,36 @@ export type CheckMode = 'peek' | 'consume';
  */
 export type Redeemable = 'code' | 'code-or-link';
 
+/** What a verification checks: a secret typed (or linked) for an identifier, from a client IP. */
+export interface CodeCheck {
+  app: Application;
+  connection: Connection;
+  identifier: string;
+  secret: string;
+  /** The client's IP, counted against `rate_limits.verify_failures_per_ip`. */
+  ip: string;
+}
+
 /**
  * Checks a code or link secret for an identifier. Every check first takes one attempt atomically,
  * so however many requests race, at most `max_attempts` secrets are ever compared; a right
- * secret is then consumed by exactly one of them.
+ * secret is then consumed by exactly one of them. The per-IP and per-identifier limits
+ * (verification-limits.ts) apply first: an IP past its limit gets 429, and while the identifier is
+ * locked a typed code is refused as a wrong one, with its attempt taken, without being compared.
  */
 export async function checkCode(
   ctx: Tessera,
-  app: Application,
-  connection: Connection,
-  identifier: string,
-  secret: string,
+  check: CodeCheck,
   mode: CheckMode,
   redeemable: Redeemable = 'code',
 ): Promise<LoginCode> {
+  const { app, connection, identifier, secret, ip } = check;
+  await admitVerification(ctx, ip);
   const wrong = wrongCode(connection);
-  const found = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
+  const [found, locked] = await Promise.all([
+    ctx.store.findLoginCode(app.client_id, connection.name, identifier),
+    identifierLocked(ctx, connection, identifier),
+  ]);
   if (!found || (found.send === 'link' && redeemable === 'code')) throw wrong;
   const now = ctx.clock.now();
   const taken = await ctx.store.takeLoginAttempt(found.id, now);
@@ -259,14 +279,23 @@ export async function checkCode(
       latest.attempts >= latest.max_attempts;
     throw exhausted ? tooManyAttempts() : wrong;
   }
+  const outOfAttempts = () => (taken.attempts >= taken.max_attempts ? tooManyAttempts() : wrong);
+  // A link's secret cannot be guessed, so a lock would only help someone keep its owner out.
+  const typed = taken.send === 'code';
+  if (typed && locked) throw outOfAttempts();
   if (!codeMatches(ctx.secrets.codeKey, taken.id, secret, taken.code_hash)) {
-    throw taken.attempts >= taken.max_attempts ? tooManyAttempts() : wrong;
+    if (typed) await countWrongCode(ctx, connection, identifier);
+    throw outOfAttempts();
   }
   if (mode === 'peek') {
-    await ctx.store.returnLoginAttempt(taken.id);
+    await Promise.all([
+      ctx.store.returnLoginAttempt(taken.id),
+      settleVerification(ctx, connection, identifier, ip),
+    ]);
     return taken;
   }
   if (!(await ctx.store.consumeLoginCode(taken.id, now))) throw wrong;
+  await settleVerification(ctx, connection, identifier, ip);
   return taken;
 }
 
@@ -295,13 +324,18 @@ export interface VerifyRequest {
  * `POST /passwordless/verify`: tells whether a code is right without using it up, so the
  * redirect that follows (auth0.js's flow) can still log in with it. A wrong code costs an attempt.
  */
-export async function verifyPasswordless(ctx: Tessera, req: VerifyRequest): Promise<{ _id: string }> {
+export async function verifyPasswordless(
+  ctx: Tessera,
+  req: VerifyRequest,
+  ip: string,
+): Promise<{ _id: string }> {
   const app = await findApplication(ctx, req.client_id, 'passwordless');
   const connection = await findConnection(ctx, app, req.connection, 'passwordless');
   const identifier = normaliseIdentifier(connection.strategy, req[identifierField(connection.strategy)]);
   if (typeof req.verification_code !== 'string' || req.verification_code === '') {
     throw badRequest('bad.request', 'Missing required parameter: verification_code');
   }
-  const code = await checkCode(ctx, app, connection, identifier, req.verification_code, 'peek');
+  const secret = req.verification_code;
+  const code = await checkCode(ctx, { app, connection, identifier, secret, ip }, 'peek');
   return { _id: code.id };
 }

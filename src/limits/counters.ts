@@ -1,13 +1,15 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counters, Hit } from '../core/start-limits.ts';
+import { MemoryHolds } from './holds.ts';
 
 /**
- * The start and SMS counters, in this process's memory. One rate-limiter-flexible limiter is made
+ * The rate limits, budgets and holds, in this process's memory. One rate-limiter-flexible limiter is made
  * per bucket and limit, so a connection whose limits change starts counting afresh; a Redis store
  * is the same class over RateLimiterRedis.
  */
 export class MemoryCounters implements Counters {
   private readonly limiters = new Map<string, RateLimiterMemory>();
+  private readonly holds = new MemoryHolds();
 
   async hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit> {
     const limiter = this.limiter(bucket, limit, windowS);
@@ -21,6 +23,22 @@ export class MemoryCounters implements Counters {
         consumed: rejection.consumedPoints,
       };
     }
+  }
+
+  async refund(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
+    await this.limiter(bucket, limit, windowS).reward(key, 1);
+  }
+
+  async reset(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
+    await this.limiter(bucket, limit, windowS).delete(key);
+  }
+
+  async hold(bucket: string, key: string, until: number, ttlS: number): Promise<void> {
+    this.holds.hold(bucket, key, until, ttlS);
+  }
+
+  async heldUntil(bucket: string, key: string): Promise<number> {
+    return this.holds.heldUntil(bucket, key);
   }
 
   async ping(): Promise<void> {}

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counters, Hit } from '../core/start-limits.ts';
+import { MemoryHolds } from './holds.ts';
 
 export interface CountersLogger {
   warn(details: object, message: string): void;
@@ -17,15 +18,29 @@ export interface RedisCountersOptions {
   prefix?: string;
 }
 
+/** Sets a hold's time unless a later one is stored, in one step (two instances may hold at once). */
+const HOLD_SCRIPT = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 0`;
+
+type HoldingRedis = Redis & {
+  holdUntil(key: string, until: string, ttlS: string): Promise<number>;
+};
+
 /**
- * Rate limits and budgets counted in Redis, so every instance shares them (rate-limiter-flexible's
+ * Rate limits, budgets and holds kept in Redis, so every instance shares them (rate-limiter-flexible's
  * atomic Redis counters). When Redis cannot be reached the count goes on in this instance's memory
- * (the library's insurance limiter): limits still hold per instance, requests are never refused
- * for Redis's sake, and a warning is logged and `tessera_counters_degraded` set until Redis is back.
- * The attempt limit on codes does not depend on this: it is kept in the database with the code.
+ * (the library's insurance limiter; for holds, a memory store of the same kind): limits still hold
+ * per instance, requests are never refused for Redis's sake, and a warning is logged and
+ * `tessera_counters_degraded` set until Redis is back. The attempt limit on codes does not depend
+ * on this: it is kept in the database with the code.
  */
 export class RedisCounters implements Counters {
   private readonly limiters = new Map<string, RateLimiterRedis>();
+  private readonly insuranceHolds = new MemoryHolds();
   private degraded = false;
 
   private constructor(
@@ -35,6 +50,7 @@ export class RedisCounters implements Counters {
     redis.on('ready', () => this.setDegraded(false, undefined));
     redis.on('error', (error: Error) => this.setDegraded(true, error));
     redis.on('end', () => this.setDegraded(true, undefined));
+    redis.defineCommand('holdUntil', { numberOfKeys: 1, lua: HOLD_SCRIPT });
   }
 
   /** Connects to `url`; an unreachable Redis does not fail the start (counting is per instance until it answers). */
@@ -90,6 +106,38 @@ export class RedisCounters implements Counters {
     }
   }
 
+  async refund(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
+    await this.limiter(bucket, limit, windowS).reward(key, 1);
+  }
+
+  async reset(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
+    await this.limiter(bucket, limit, windowS).delete(key);
+  }
+
+  async hold(bucket: string, key: string, until: number, ttlS: number): Promise<void> {
+    // Kept in memory too, so that a hold made here survives Redis going away.
+    this.insuranceHolds.hold(bucket, key, until, ttlS);
+    try {
+      await (this.redis as HoldingRedis).holdUntil(
+        holdKey(bucket, key),
+        String(Math.ceil(until)),
+        String(Math.ceil(ttlS)),
+      );
+    } catch {
+      // Redis is away: the hold stands in this instance's memory (the degraded warning says so).
+    }
+  }
+
+  async heldUntil(bucket: string, key: string): Promise<number> {
+    const local = this.insuranceHolds.heldUntil(bucket, key);
+    try {
+      const stored = await this.redis.get(holdKey(bucket, key));
+      return Math.max(local, stored === null ? 0 : Number(stored));
+    } catch {
+      return local;
+    }
+  }
+
   async ping(): Promise<void> {
     if (this.redis.status !== 'ready') throw new Error(`redis is ${this.redis.status}`);
     await this.redis.ping();
@@ -128,4 +176,8 @@ export class RedisCounters implements Counters {
       );
     else this.options.logger.info({}, 'Redis is reachable again: rate limits are shared');
   }
+}
+
+function holdKey(bucket: string, key: string): string {
+  return `hold:${bucket}:${key}`;
 }

@@ -3,7 +3,7 @@ import type { Counters } from '../../src/core/start-limits.ts';
 import { MemoryCounters } from '../../src/limits/counters.ts';
 import { RedisCounters } from '../../src/limits/redis-counters.ts';
 import { OwnRedis } from '../helpers/redis-server.ts';
-import { testRedisUrl } from '../helpers/services.ts';
+import { canRunRedisServer, testRedisUrl } from '../helpers/services.ts';
 
 const redisUrl = testRedisUrl();
 const quiet = { warn: () => {}, info: () => {} };
@@ -67,6 +67,32 @@ describe.each(kinds)('Counters contract on $name', (kind) => {
     expect(hits.filter((h) => h.retryAfter === 0)).toHaveLength(15);
   });
 
+  it('takes back a refunded hit, and forgets every hit of a reset key', async () => {
+    const b = bucket('refund');
+    await counters.hit(b, 'k', 2, 60);
+    await counters.refund(b, 'k', 2, 60);
+    expect(await counters.hit(b, 'k', 2, 60)).toEqual({ retryAfter: 0, consumed: 1 });
+    expect((await counters.hit(b, 'k', 2, 60)).consumed).toBe(2);
+    expect((await counters.hit(b, 'k', 2, 60)).retryAfter).toBeGreaterThan(0);
+    await counters.reset(b, 'k', 2, 60);
+    expect(await counters.hit(b, 'k', 2, 60)).toEqual({ retryAfter: 0, consumed: 1 });
+  });
+
+  it('holds a key until the latest time it was held to, for its time to live', async () => {
+    const b = bucket('hold');
+    expect(await counters.heldUntil(b, 'k')).toBe(0);
+    await counters.hold(b, 'k', 2_000_000_000_000, 60);
+    // An earlier time does not shorten a hold; a later one lengthens it.
+    await counters.hold(b, 'k', 1_000_000_000_000, 60);
+    expect(await counters.heldUntil(b, 'k')).toBe(2_000_000_000_000);
+    await counters.hold(b, 'k', 3_000_000_000_000, 60);
+    expect(await counters.heldUntil(b, 'k')).toBe(3_000_000_000_000);
+    expect(await counters.heldUntil(b, 'other')).toBe(0);
+    await counters.hold(b, 'brief', 4_000_000_000_000, 1);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await counters.heldUntil(b, 'brief')).toBe(0);
+  });
+
   it('starts a new window once the old one has passed', async () => {
     const b = bucket('window');
     await counters.hit(b, 'k', 1, 1);
@@ -89,6 +115,11 @@ describe.skipIf(!redisUrl)('Redis counters shared by two instances', () => {
         Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? one : two).hit(b, '203.0.113.7', 10, 60)),
       );
       expect(hits.filter((h) => h.retryAfter === 0)).toHaveLength(10);
+      // A hold made through one is seen through the other, and so is a reset.
+      await one.hold(b, 'someone', 2_000_000_000_000, 60);
+      expect(await two.heldUntil(b, 'someone')).toBe(2_000_000_000_000);
+      await two.reset(b, '203.0.113.7', 10, 60);
+      expect((await one.hit(b, '203.0.113.7', 10, 60)).consumed).toBe(1);
     } finally {
       await one.close();
       await two.close();
@@ -96,7 +127,7 @@ describe.skipIf(!redisUrl)('Redis counters shared by two instances', () => {
   });
 });
 
-describe('Redis counters when Redis stops', () => {
+describe.skipIf(!canRunRedisServer())('Redis counters when Redis stops', () => {
   let redis: OwnRedis;
   let counters: RedisCounters;
   const warnings: string[] = [];
@@ -131,6 +162,9 @@ describe('Redis counters when Redis stops', () => {
     // The per-instance count answers at once and still enforces the limit.
     const during = await Promise.all(Array.from({ length: 5 }, () => counters.hit(b, 'k', 3, 60)));
     expect(during.filter((h) => h.retryAfter === 0)).toHaveLength(3);
+    // Holds too stand in this instance's memory, at once.
+    await counters.hold(b, 'locked', 2_000_000_000_000, 60);
+    expect(await counters.heldUntil(b, 'locked')).toBe(2_000_000_000_000);
 
     await redis.resume();
     await expect.poll(() => counters.isDegraded, { timeout: 10_000 }).toBe(false);

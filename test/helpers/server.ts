@@ -98,6 +98,7 @@ export class TestServer {
         start_per_ip_per_hour: 100_000,
         authorize_per_ip_per_minute: 100_000,
         start_per_application_per_hour: 100_000,
+        verify_failures_per_ip: 100_000,
       },
       ...options.config,
     });

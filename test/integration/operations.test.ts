@@ -56,11 +56,9 @@ describe('readiness', () => {
   it('answers 503 naming the counters when they fail, without their error', async () => {
     const ctx = server.server.ctx;
     const counters = ctx.counters;
-    const failing: Counters = {
-      hit: counters.hit.bind(counters),
-      ping: () => Promise.reject(new Error('connect ECONNREFUSED redis://tessera:hunter2@10.0.0.7:6379')),
-    };
-    ctx.counters = failing;
+    ctx.counters = withPing(counters, () =>
+      Promise.reject(new Error('connect ECONNREFUSED redis://tessera:hunter2@10.0.0.7:6379')),
+    );
     try {
       const answer = await server.get('/readyz');
       expect(answer.status).toBe(503);
@@ -77,7 +75,7 @@ describe('readiness', () => {
   it('answers 503 when a dependency does not answer in time', async () => {
     const ctx = server.server.ctx;
     const counters = ctx.counters;
-    ctx.counters = { hit: counters.hit.bind(counters), ping: () => new Promise<void>(() => undefined) };
+    ctx.counters = withPing(counters, () => new Promise<void>(() => undefined));
     try {
       const answer = await server.get('/readyz');
       expect(answer.status).toBe(503);
@@ -384,3 +382,15 @@ describe('request ids', () => {
     );
   });
 });
+
+/** The same counters, answering readiness probes with `ping`. */
+function withPing(counters: Counters, ping: () => Promise<void>): Counters {
+  return {
+    hit: counters.hit.bind(counters),
+    refund: counters.refund.bind(counters),
+    reset: counters.reset.bind(counters),
+    hold: counters.hold.bind(counters),
+    heldUntil: counters.heldUntil.bind(counters),
+    ping,
+  };
+}

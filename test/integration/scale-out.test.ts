@@ -167,3 +167,69 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
     }
   });
 });
+
+describe.skipIf(!databaseUrl || !redisUrl)('verification limits across two instances', () => {
+  const schema = uniqueSchema('guard');
+  const WRONG = { error: 'invalid_grant', error_description: 'Wrong email or verification code.' };
+  // One clock for both, as servers kept in time by NTP share one: a lock ends at the same moment.
+  const clock = new ManualClock();
+  let c: TestServer;
+  let d: TestServer;
+
+  beforeAll(async () => {
+    const config = {
+      database_url: databaseUrl,
+      database_schema: schema,
+      redis_url: redisUrl,
+      redis_prefix: `${schema}:`,
+      master_key: randomBytes(32).toString('base64'),
+      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+      trust_proxy: true,
+      rate_limits: { verify_failures_per_ip: 6 },
+      connections: [
+        {
+          name: 'email',
+          strategy: 'email',
+          options: { max_attempts: 20, brute_force: { failures: 4, lock_s: 60 } },
+        },
+      ],
+    };
+    [c, d] = await Promise.all([TestServer.start({ config, clock }), TestServer.start({ config, clock })]);
+  });
+  afterAll(async () => {
+    await c?.close();
+    await d?.close();
+    if (databaseUrl) await dropSchema(databaseUrl, schema);
+  });
+
+  /** A code exchange from `ip` (a client address of the test's own, through the trusted proxy header). */
+  const grant = (server: TestServer, email: string, otp: string, ip: string) =>
+    server.post(
+      '/oauth/token',
+      { grant_type: OTP_GRANT, client_id: CLIENT, realm: 'email', username: email, otp },
+      { headers: { 'x-forwarded-for': ip } },
+    );
+  const someIp = () => `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+
+  it('locks an identifier on both once its wrong codes, spread over both, reach the limit', async () => {
+    const email = 'lock-across@example.com';
+    const code = await c.startCode(CLIENT, { email });
+    const wrong = (i: number) => String((Number(code) + i) % 1_000_000).padStart(6, '0');
+    for (let i = 1; i <= 3; i++) await grant(i % 2 === 0 ? c : d, email, wrong(i), someIp());
+    // Three wrong codes: not yet locked, on either (a right answer would log in; a 4th wrong one locks).
+    expect((await grant(c, email, wrong(4), someIp())).body).toEqual(WRONG);
+    for (const server of [c, d]) expect((await grant(server, email, code, someIp())).body).toEqual(WRONG);
+    clock.advance(61_000);
+    expect((await grant(d, email, code, someIp())).status).toBe(200);
+  });
+
+  it('holds the per-IP failure limit across both', async () => {
+    const ip = someIp();
+    const answers = [];
+    for (let i = 0; i < 8; i++)
+      answers.push(await grant(i % 2 === 0 ? c : d, `nobody${i}@example.com`, '000000', ip));
+    expect(answers.slice(0, 6).map((a) => a.status)).toEqual([403, 403, 403, 403, 403, 403]);
+    expect(answers.slice(6).map((a) => a.status)).toEqual([429, 429]);
+    expect(Number(answers[7]?.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});

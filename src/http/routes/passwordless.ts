@@ -70,7 +70,7 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
   });
 
   app.post('/passwordless/verify', { schema: { body: VerifyBody } }, async (request) => {
-    return verifyPasswordless(ctx, request.body);
+    return verifyPasswordless(ctx, request.body, request.ip);
   });
 
   app.get('/passwordless/verify_redirect', { schema: { querystring: LinkQuery } }, async (request, reply) => {
