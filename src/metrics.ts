@@ -44,6 +44,12 @@ export class Metrics {
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
+  private readonly proofsOfWork = new Counter({
+    name: 'tessera_proof_of_work_total',
+    help: 'Starts past the proof-of-work threshold, by outcome: solved, missing (no solution sent) or rejected',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly identifierLocks = new Counter({
     name: 'tessera_identifier_locks_total',
     help: "Wrong codes that locked (or lengthened the lock of) an identifier's verifications",
@@ -87,6 +93,11 @@ export class Metrics {
   /** One request refused by the limit named `limit` (`start_ip`, `sms_daily`...). */
   rateLimitHit(limit: string): void {
     this.rateLimitHits.inc({ limit });
+  }
+
+  /** A start past the proof-of-work threshold: its solution was good, absent, or refused. */
+  proofOfWork(outcome: 'solved' | 'missing' | 'rejected'): void {
+    this.proofsOfWork.inc({ outcome });
   }
 
   /** A wrong code locked its identifier's verifications (brute-force protection). */

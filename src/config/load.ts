@@ -151,6 +151,12 @@ function checkReferences(config: Config, source: string): void {
       );
     }
   });
+  const pow = config.proof_of_work;
+  if (pow.enabled && pow.after_starts_per_ip >= config.rate_limits.start_per_ip_per_hour) {
+    problems.push(
+      'proof_of_work.after_starts_per_ip: must be below rate_limits.start_per_ip_per_hour, or no start ever asks for a proof of work',
+    );
+  }
   if (config.shutdown.drain_ms >= config.shutdown.timeout_ms) {
     problems.push('shutdown.drain_ms: must be shorter than shutdown.timeout_ms, which counts the drain too');
   }

@@ -338,6 +338,22 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * A proof-of-work challenge on starts from an IP past `after_starts_per_ip` in an hour
+     * (docs/security.md#proof-of-work). Off by default: Auth0's SDKs do not solve it.
+     */
+    proof_of_work: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        /** Starts one IP may make in an hour without a solution; 0 asks for one on every start. */
+        after_starts_per_ip: Type.Integer({ minimum: 0, default: 10 }),
+        /** Leading zero bits SHA-256(challenge ":" nonce) must have: each one doubles the work. */
+        difficulty_bits: Type.Integer({ minimum: 1, maximum: 32, default: 18 }),
+        /** Seconds a challenge may be answered. */
+        ttl_s: Type.Integer({ minimum: 10, maximum: 3600, default: 120 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Prometheus metrics at GET /metrics. */
     metrics: Type.Object(
       {

@@ -34,6 +34,8 @@ export interface Secrets {
   codeKey: Buffer;
   /** Key of the opaque (encrypted) access tokens issued when no API audience is asked for. */
   accessTokenKey: Uint8Array;
+  /** HMAC key of the proof-of-work challenges, so that any instance can check one another made. */
+  powKey: Buffer;
 }
 
 /** What every core operation works with; built once at start (app.ts) and passed down. */

@@ -11,6 +11,8 @@ export class AuthError extends Error {
     readonly description: string,
     /** Extra headers for the answer (e.g. Retry-After, WWW-Authenticate). */
     readonly headers: Record<string, string> = {},
+    /** Members the error body carries besides `error` and `error_description` (a challenge to solve). */
+    readonly details: Record<string, unknown> = {},
   ) {
     // An AuthError is an expected answer, not a fault: capturing a stack trace for it would be the
     // costliest part of refusing a wrong code, so none is taken.

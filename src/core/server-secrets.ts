@@ -36,9 +36,11 @@ export async function checkMasterKey(store: Store, box: SecretBox): Promise<void
 export async function loadSecrets(store: Store, box: SecretBox, random: Random): Promise<Secrets> {
   const codeKey = await serverSecret(store, box, 'code_hmac_key', random);
   const accessTokenKey = await serverSecret(store, box, 'access_token_key', random);
+  const powKey = await serverSecret(store, box, 'pow_hmac_key', random);
   return {
     codeKey: Buffer.from(codeKey, 'base64url'),
     accessTokenKey: new Uint8Array(Buffer.from(accessTokenKey, 'base64url')),
+    powKey: Buffer.from(powKey, 'base64url'),
   };
 }
 

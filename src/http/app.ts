@@ -95,7 +95,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const limiter = new StartLimiter(ctx.counters, ctx.config.rate_limits.start_per_ip_per_hour, ctx.metrics);
+  const limiter = new StartLimiter(ctx);
   const limitPages = pageLimit(
     new PageLimiter(ctx.counters, ctx.config.rate_limits.authorize_per_ip_per_minute),
     ctx.metrics,

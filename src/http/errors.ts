@@ -28,7 +28,11 @@ export function errorHandler(
 }
 
 export function errorBody(url: string, error: AuthError): Record<string, unknown> {
-  const body: Record<string, unknown> = { error: error.error, error_description: error.description };
+  const body: Record<string, unknown> = {
+    error: error.error,
+    error_description: error.description,
+    ...error.details,
+  };
   // Auth0's Management API SDKs read `statusCode` and `message`.
   if (url.startsWith('/api/')) Object.assign(body, { statusCode: error.status, message: error.description });
   return body;

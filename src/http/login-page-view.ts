@@ -4,6 +4,7 @@ import type { Tessera } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
 import { type OpenTransaction, openLoginTransaction, resendWaitSeconds } from '../core/login-transactions.ts';
 import type { Connection } from '../core/model.ts';
+import type { PowChallenge } from '../core/proof-of-work.ts';
 import { countryOptions, LANGUAGE_COUNTRY } from '../ui/countries.ts';
 import { type Catalogue, type Language, messages, pickLanguage, preferredRegion } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
@@ -150,6 +151,35 @@ export class PageView {
         formTargets: [open.request.redirectUri],
         keepOpener: this.inPopup(open),
       },
+    );
+  }
+
+  /**
+   * "Checking your browser…": the page's script solves the proof-of-work challenge, then posts
+   * `fields` to `action` again with the solution. Without JavaScript it says that it needs it.
+   */
+  checkPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    open: OpenTransaction,
+    action: '/u/login' | '/u/login/resend',
+    fields: Record<string, string | undefined>,
+    pow: PowChallenge,
+  ) {
+    const language = this.language(request, open);
+    const t = messages(language, { app: open.app.name });
+    return sendPage(
+      reply,
+      'login-check',
+      {
+        ...this.common(open, language, t),
+        action,
+        fields: Object.entries(fields).filter(([name, value]) => value !== undefined && name !== 'pow'),
+        challenge: pow.challenge,
+        bits: pow.difficulty_bits,
+        script: '/ui/pow.js',
+      },
+      { scripts: true, imageSources: this.logoSources(open), keepOpener: this.inPopup(open) },
     );
   }
 

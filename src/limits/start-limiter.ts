@@ -1,25 +1,37 @@
+import type { Tessera } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
-import type { Counters } from '../core/start-limits.ts';
-import type { Metrics } from '../metrics.ts';
+import { powRequired, redeemSolution } from '../core/proof-of-work.ts';
 
 /**
  * Limits `/passwordless/start` per client IP (default 50 an hour), on the shared counters: with
- * Redis, one limit for every instance.
+ * Redis, one limit for every instance. With `proof_of_work` on, an IP past
+ * `after_starts_per_ip` in the hour must also send a solved challenge with each start.
  */
 export class StartLimiter {
-  constructor(
-    private readonly counters: Counters,
-    private readonly perHour: number,
-    private readonly metrics: Metrics,
-  ) {}
+  constructor(private readonly ctx: Tessera) {}
 
-  /** Counts one start for this IP; throws 429 `too_many_requests` past the limit. */
-  async consume(ip: string): Promise<void> {
-    const hit = await this.counters.hit('start_ip', ip, this.perHour, 3600);
-    if (hit.retryAfter === 0) return;
-    this.metrics.rateLimitHit('start_ip');
-    throw new AuthError(429, 'too_many_requests', 'Too many requests. Try again later.', {
-      'retry-after': String(hit.retryAfter),
-    });
+  /**
+   * Counts one start for this IP; throws 429 `too_many_requests` past the limit, and 400
+   * `pow_required` (with a fresh challenge) past the proof-of-work threshold without a good
+   * solution. `pow` is what the request presented as its solution, if anything.
+   */
+  async consume(ip: string, pow?: unknown): Promise<void> {
+    const { counters, config, metrics } = this.ctx;
+    const perHour = config.rate_limits.start_per_ip_per_hour;
+    const hit = await counters.hit('start_ip', ip, perHour, 3600);
+    if (hit.retryAfter > 0) {
+      metrics.rateLimitHit('start_ip');
+      throw new AuthError(429, 'too_many_requests', 'Too many requests. Try again later.', {
+        'retry-after': String(hit.retryAfter),
+      });
+    }
+    const proof = config.proof_of_work;
+    if (!proof.enabled || hit.consumed <= proof.after_starts_per_ip) return;
+    const outcome = await redeemSolution(this.ctx, ip, pow);
+    metrics.proofOfWork(outcome);
+    if (outcome === 'solved') return;
+    // Only starts that go on count toward the hourly limit: asking for a challenge costs none.
+    await counters.refund('start_ip', ip, perHour, 3600);
+    throw powRequired(this.ctx, ip);
   }
 }

@@ -22,6 +22,16 @@ describe('auth0.js passwordless calls from another origin', () => {
   let browser: Browser;
   let appOrigin = '';
   let closeApp: () => void;
+  const application = () => [
+    {
+      client_id: CLIENT,
+      name: 'auth0.js app',
+      callbacks: [`${appOrigin}/callback`],
+      allowed_origins: [appOrigin],
+      grant_types: [OTP_GRANT, 'implicit'],
+      cross_origin_loc: `${appOrigin}/co-verify`,
+    },
+  ];
 
   beforeAll(async () => {
     let tessera = '';
@@ -33,10 +43,12 @@ describe('auth0.js passwordless calls from another origin', () => {
       }
       res.writeHead(200, { 'content-type': 'text/html' });
       // auth0.js checks id_tokens (checkSession, parseHash) against https://<domain>/ unless told
-      // otherwise: over plain HTTP the issuer is given, as for an Auth0 custom domain.
-      const init = `window.webAuth = new auth0.WebAuth({ domain: ${JSON.stringify(tessera)}, clientID: '${CLIENT}',
+      // otherwise: over plain HTTP the issuer is given, as for an Auth0 custom domain. `?domain=`
+      // points the app at another Tessera.
+      const domain = url.searchParams.get('domain') ?? tessera;
+      const init = `window.webAuth = new auth0.WebAuth({ domain: ${JSON.stringify(domain)}, clientID: '${CLIENT}',
         redirectUri: location.origin + '/callback', responseType: 'token id_token', scope: 'openid email',
-        overrides: { __token_issuer: ${JSON.stringify(`${tessera}/`)} } });`;
+        overrides: { __token_issuer: ${JSON.stringify(`${domain}/`)} } });`;
       if (url.pathname === '/login') {
         return res.end(`<script src="/auth0.min.js"></script><script>${init}
           const q = new URLSearchParams(location.search);
@@ -62,20 +74,7 @@ describe('auth0.js passwordless calls from another origin', () => {
     const address = http.address();
     appOrigin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     closeApp = () => http.close();
-    server = await TestServer.start({
-      config: {
-        applications: [
-          {
-            client_id: CLIENT,
-            name: 'auth0.js app',
-            callbacks: [`${appOrigin}/callback`],
-            allowed_origins: [appOrigin],
-            grant_types: [OTP_GRANT, 'implicit'],
-            cross_origin_loc: `${appOrigin}/co-verify`,
-          },
-        ],
-      },
-    });
+    server = await TestServer.start({ config: { applications: application() } });
     tessera = server.url;
     browser = await launchChromium();
   });
@@ -243,6 +242,69 @@ describe('auth0.js passwordless calls from another origin', () => {
     });
     expect(noConnection.error).toBe('bad.connection');
     await context.close();
+  });
+
+  it('passwordlessStart with a proof of work: auth0.js reports pow_required, and sends the solution given as an option', async () => {
+    const checked = await TestServer.start({
+      config: {
+        applications: application(),
+        proof_of_work: { enabled: true, after_starts_per_ip: 0, difficulty_bits: 8, ttl_s: 120 },
+      },
+    });
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${appOrigin}/app?domain=${encodeURIComponent(checked.url)}`);
+      // What an app does (docs/compatibility.md#proof-of-work): read the challenge from the error,
+      // solve it with WebCrypto, and call passwordlessStart again with `pow` among its options.
+      const outcome = await page.evaluate(async () => {
+        type Callback = (
+          err: {
+            code: string;
+            original: { response: { body: { pow?: { challenge: string; difficulty_bits: number } } } };
+          } | null,
+          result: Record<string, unknown>,
+        ) => void;
+        const webAuth = (
+          window as unknown as { webAuth: { passwordlessStart(o: object, cb: Callback): void } }
+        ).webAuth;
+        const start = (extra: object) =>
+          new Promise<Parameters<Callback>>((resolve) =>
+            webAuth.passwordlessStart(
+              { connection: 'email', send: 'code', email: 'auth0js-pow@example.com', ...extra },
+              (err, result) => resolve([err, result]),
+            ),
+          );
+        const [asked] = await start({});
+        const pow = asked?.original.response.body.pow;
+        if (!asked || !pow) return { first: asked?.code ?? 'no error' };
+        const zeroBits = (d: Uint8Array) => {
+          let n = 0;
+          for (const b of d) {
+            if (b) return n + Math.clz32(b) - 24;
+            n += 8;
+          }
+          return n;
+        };
+        let nonce = 0;
+        for (; ; nonce++) {
+          const data = new TextEncoder().encode(`${pow.challenge}:${nonce}`);
+          if (zeroBits(new Uint8Array(await crypto.subtle.digest('SHA-256', data))) >= pow.difficulty_bits)
+            break;
+        }
+        const [err, result] = await start({ pow: { challenge: pow.challenge, nonce: String(nonce) } });
+        return { first: asked.code, second: err?.code ?? null, result };
+      });
+      expect(outcome).toMatchObject({
+        first: 'pow_required',
+        second: null,
+        result: { Id: expect.any(String), email: 'auth0js-pow@example.com' },
+      });
+      expect(await checked.inbox('auth0js-pow@example.com')).toHaveLength(1);
+      await context.close();
+    } finally {
+      await checked.close();
+    }
   });
 
   it('reports a wrong code to the callback function', async () => {

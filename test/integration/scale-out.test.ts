@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/sources.ts';
+import { solve } from '../helpers/pow.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 import { testDatabaseUrl, testRedisUrl, uniqueSchema } from '../helpers/services.ts';
 import { dropSchema } from '../helpers/stores.ts';
@@ -17,6 +18,18 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
   const schema = uniqueSchema('scale');
   let a: TestServer;
   let b: TestServer;
+
+  /** The configuration of another pair of instances on the same database, counting under `prefix`. */
+  const sibling = (prefix: string, extra: Record<string, unknown>) => ({
+    database_url: databaseUrl,
+    database_schema: schema,
+    redis_url: redisUrl,
+    redis_prefix: `${schema}:${prefix}:`,
+    master_key: a.server.ctx.config.master_key,
+    // The same applications: every instance writes its config's applications at start.
+    applications: a.server.ctx.config.applications,
+    ...extra,
+  });
 
   beforeAll(async () => {
     const config = {
@@ -73,17 +86,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
   });
 
   it('holds the per-IP start limit across both instances', async () => {
-    const limited = {
-      database_url: databaseUrl,
-      database_schema: schema,
-      redis_url: redisUrl,
-      redis_prefix: `${schema}:limited:`,
-      master_key: a.server.ctx.config.master_key,
-      // The same applications: every instance writes its config's applications at start.
-      applications: a.server.ctx.config.applications,
-      rate_limits: { start_per_ip_per_hour: 6 },
-      trust_proxy: true,
-    };
+    const limited = sibling('limited', { rate_limits: { start_per_ip_per_hour: 6 }, trust_proxy: true });
     const [c, d] = await Promise.all([
       TestServer.start({ config: limited }),
       TestServer.start({ config: limited }),
@@ -104,6 +107,36 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
       }
       expect(answers.filter((r) => r.status === 200)).toHaveLength(6);
       expect(answers.slice(6).every((r) => r.status === 429)).toBe(true);
+    } finally {
+      await c.close();
+      await d.close();
+    }
+  });
+
+  it('accepts on one instance a proof of work asked for by the other, and only once across both', async () => {
+    const checked = sibling('pow', {
+      proof_of_work: { enabled: true, after_starts_per_ip: 0, difficulty_bits: 8, ttl_s: 120 },
+    });
+    const [c, d] = await Promise.all([
+      TestServer.start({ config: checked }),
+      TestServer.start({ config: checked }),
+    ]);
+    try {
+      const body = { client_id: CLIENT, connection: 'email', send: 'code', email: 'pow-across@example.com' };
+      const asked = await c.post('/passwordless/start', body);
+      expect(asked.body.error).toBe('pow_required');
+      const { challenge } = asked.body.pow as { challenge: string };
+      const pow = { challenge, nonce: solve(challenge, 8) };
+      // The same solution sent to both instances at once: exactly one start goes on.
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? d : c).post('/passwordless/start', { ...body, pow }),
+        ),
+      );
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      for (const refused of answers.filter((r) => r.status !== 200))
+        expect(refused.body.error).toBe('pow_required');
+      expect(await c.inbox('pow-across@example.com')).toHaveLength(1);
     } finally {
       await c.close();
       await d.close();

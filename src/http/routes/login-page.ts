@@ -12,6 +12,7 @@ import {
   sendFromPage,
   verifyFromPage,
 } from '../../core/login-transactions.ts';
+import { challengeOf } from '../../core/proof-of-work.ts';
 import { startSession } from '../../core/sessions.ts';
 import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { brandStylesheet } from '../../ui/brand.ts';
@@ -26,6 +27,7 @@ const scripts: Record<string, string> = {
   'login.js': asset('login.js'),
   'co-verify.js': asset('co-verify.js'),
   'web-message.js': asset('web-message.js'),
+  'pow.js': asset('pow.js'),
 };
 
 const PageQuery = Type.Object(
@@ -40,10 +42,13 @@ const IdentifierBody = Type.Object(
     country: optionalText(4),
     phone_number: optionalText(64),
     send: optionalText(16),
+    /** `challenge:nonce`, posted again by the "Checking your browser…" page. */
+    pow: optionalText(512),
   },
   objectOptions,
 );
 const CodeBody = Type.Object({ tx: optionalText(64), code: optionalText(64) }, objectOptions);
+const ResendBody = Type.Object({ tx: optionalText(64), pow: optionalText(512) }, objectOptions);
 const BrandQuery = Type.Object({ client_id: optionalText(256) }, objectOptions);
 
 /** The hosted login page: identifier, then code (or "check your email"), then back to the app. */
@@ -72,13 +77,18 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
       const open = await view.open(request, reply, body.tx);
       if (!open) return reply;
       try {
-        await limiter.consume(request.ip);
+        await limiter.consume(request.ip, body.pow);
         const sent = await sendFromPage(ctx, open, body, pageRequest(request, open));
         if (sent.bindingCookie) {
           setLinkCookie(reply, ctx, sent.bindingCookie.value, sent.bindingCookie.maxAge);
         }
         return reply.redirect(view.stepUrl(open), 303);
       } catch (error) {
+        const pow = challengeOf(error);
+        if (pow) {
+          const fields = { ...body, tx: open.transaction.id };
+          return view.checkPage(request, reply, open, '/u/login', fields, pow);
+        }
         const problem = view.problem(error);
         return view.identifierPage(request, reply, open, {
           ...body,
@@ -122,15 +132,18 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
 
   app.post(
     '/u/login/resend',
-    { onRequest: limitPages, schema: { body: CodeBody } },
+    { onRequest: limitPages, schema: { body: ResendBody } },
     async (request, reply) => {
       const open = await view.open(request, reply, request.body.tx);
       if (!open) return reply;
       try {
-        await limiter.consume(request.ip);
+        await limiter.consume(request.ip, request.body.pow);
         await resendFromPage(ctx, open, pageRequest(request, open));
         return reply.redirect(`${view.stepUrl(open)}&resent=1`, 303);
       } catch (error) {
+        const pow = challengeOf(error);
+        if (pow)
+          return view.checkPage(request, reply, open, '/u/login/resend', { tx: open.transaction.id }, pow);
         const problem = view.problem(error);
         return view.sentPage(request, reply, open, { problem, status: (error as AuthError).status });
       }

@@ -23,7 +23,7 @@ import {
   setSessionCookie,
 } from '../cookies.ts';
 import { requestLanguage } from '../request-language.ts';
-import { objectOptions, optionalText, text } from '../schemas.ts';
+import { objectOptions, optionalText, powSolution, text } from '../schemas.ts';
 
 /** The form field of the confirmation page's anti-forgery token (its other half is a cookie). */
 const CONFIRM_FIELD = 'confirm_token';
@@ -37,6 +37,8 @@ const StartBody = Type.Object(
     phone_number: optionalText(64),
     send: optionalText(16),
     authParams: Type.Optional(Type.Unknown()),
+    /** A solved challenge, once a `pow_required` answer asked for one. */
+    pow: powSolution(),
   },
   objectOptions,
 );
@@ -59,7 +61,7 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
   { ctx, limiter },
 ) => {
   app.post('/passwordless/start', { schema: { body: StartBody } }, async (request, reply) => {
-    await limiter.consume(request.ip);
+    await limiter.consume(request.ip, request.body.pow);
     const result = await startPasswordless(ctx, {
       ...request.body,
       language: requestLanguage(request),

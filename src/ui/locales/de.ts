@@ -55,4 +55,11 @@ export const de: Catalogue = {
   verifying_message: 'Einen Moment, wir schließen deine Anmeldung ab…',
   verifying_noscript:
     'Dieser Schritt braucht JavaScript. Schalte es ein oder melde dich erneut über die Anwendung an.',
+  checking_title: 'Dein Browser wird geprüft…',
+  checking_message:
+    'Bevor wir etwas senden, macht dein Browser eine kurze Sicherheitsprüfung. Diese Seite geht gleich von selbst weiter.',
+  checking_noscript:
+    'Diese Prüfung braucht JavaScript. Schalte es ein und melde dich erneut an, oder versuche es später noch einmal.',
+  checking_unsupported:
+    'Dieser Browser kann die Prüfung hier nicht machen: Sie braucht eine sichere (https-)Verbindung. Versuche es später noch einmal.',
 };

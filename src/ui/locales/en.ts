@@ -50,6 +50,12 @@ export const en = {
   verifying_title: 'Finishing sign-in',
   verifying_message: 'One moment while we finish signing you in…',
   verifying_noscript: 'This step needs JavaScript. Turn it on, or sign in again from the application.',
+  checking_title: 'Checking your browser…',
+  checking_message:
+    'Before we send anything, your browser runs a short security check. This page goes on by itself in a moment.',
+  checking_noscript: 'This check needs JavaScript. Turn it on and sign in again, or try again later.',
+  checking_unsupported:
+    'This browser cannot do the check here: it needs a secure (https) connection. Try again later.',
 };
 
 export type Catalogue = Record<keyof typeof en, string>;

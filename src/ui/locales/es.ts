@@ -52,4 +52,11 @@ export const es: Catalogue = {
   verifying_title: 'Terminando el inicio de sesión',
   verifying_message: 'Un momento mientras terminamos de iniciar tu sesión…',
   verifying_noscript: 'Este paso necesita JavaScript. Actívalo o inicia sesión de nuevo desde la aplicación.',
+  checking_title: 'Comprobando tu navegador…',
+  checking_message:
+    'Antes de enviar nada, tu navegador hace una breve comprobación de seguridad. Esta página continuará sola en un momento.',
+  checking_noscript:
+    'Esta comprobación necesita JavaScript. Actívalo e inicia sesión de nuevo, o inténtalo más tarde.',
+  checking_unsupported:
+    'Este navegador no puede hacer la comprobación aquí: necesita una conexión segura (https). Inténtalo más tarde.',
 };

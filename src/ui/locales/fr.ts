@@ -55,4 +55,11 @@ export const fr: Catalogue = {
   verifying_message: 'Un instant, nous finalisons votre connexion…',
   verifying_noscript:
     'Cette étape nécessite JavaScript. Activez-le, ou reconnectez-vous depuis l’application.',
+  checking_title: 'Vérification de votre navigateur…',
+  checking_message:
+    'Avant tout envoi, votre navigateur fait une courte vérification de sécurité. Cette page continuera d’elle-même dans un instant.',
+  checking_noscript:
+    'Cette vérification nécessite JavaScript. Activez-le et reconnectez-vous, ou réessayez plus tard.',
+  checking_unsupported:
+    'Ce navigateur ne peut pas faire la vérification ici : il faut une connexion sécurisée (https). Réessayez plus tard.',
 };

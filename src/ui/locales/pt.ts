@@ -52,4 +52,11 @@ export const pt: Catalogue = {
   verifying_title: 'Concluindo o acesso',
   verifying_message: 'Um momento enquanto concluímos o seu acesso…',
   verifying_noscript: 'Esta etapa precisa de JavaScript. Ative-o ou entre novamente pelo aplicativo.',
+  checking_title: 'Verificando seu navegador…',
+  checking_message:
+    'Antes de enviarmos qualquer coisa, seu navegador faz uma rápida verificação de segurança. Esta página continuará sozinha em instantes.',
+  checking_noscript:
+    'Esta verificação precisa de JavaScript. Ative-o e entre novamente, ou tente mais tarde.',
+  checking_unsupported:
+    'Este navegador não consegue fazer a verificação aqui: ela precisa de uma conexão segura (https). Tente mais tarde.',
 };
