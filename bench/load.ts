@@ -1,24 +1,41 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
-/** One HTTP client pool to the server under test, with every connection opened before timing starts. */
+/**
+ * HTTP client pools to the servers under test, with every connection opened before timing starts.
+ * Given several origins, each request goes to the next one in turn, as a round-robin load balancer
+ * would send them: the start, inbox and token requests of one login often land on different
+ * instances, which is what several instances sharing one database must cope with.
+ */
 export class LoadClient {
-  readonly pool: Pool;
+  readonly pools: Pool[];
+  private turn = 0;
 
   constructor(
-    readonly origin: string,
+    origins: string | string[],
     readonly connections: number,
   ) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+    const list = typeof origins === 'string' ? [origins] : origins;
+    if (list.length === 0) throw new Error('LoadClient needs at least one origin');
+    this.pools = list.map(
+      (origin) => new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 }),
+    );
   }
 
-  /** Opens every connection now, so the timed window measures requests, not `accept`. */
+  /** Opens every connection to every origin now, so the timed window measures requests, not `accept`. */
   async warm(path = '/healthz'): Promise<void> {
-    await Promise.all(Array.from({ length: this.connections * 2 }, () => this.get(path)));
+    await Promise.all(
+      this.pools.flatMap((pool) =>
+        Array.from({ length: this.connections * 2 }, async () => {
+          const response = await pool.request({ path, method: 'GET' });
+          await response.body.dump();
+        }),
+      ),
+    );
   }
 
   async post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-    const response = await this.pool.request({
+    const response = await this.next().request({
       path,
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -28,12 +45,18 @@ export class LoadClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Reply> {
-    const response = await this.pool.request({ path, method: 'GET', headers });
+    const response = await this.next().request({ path, method: 'GET', headers });
     return { status: response.statusCode, body: await response.body.json() };
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.close()));
+  }
+
+  private next(): Pool {
+    const pool = this.pools[this.turn % this.pools.length] as Pool;
+    this.turn++;
+    return pool;
   }
 }
 

@@ -1,23 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { validateConfig } from '../src/config/load.ts';
-import { openTessera } from '../src/tessera.ts';
 import { signaturesPerSecond } from './ceilings.ts';
-import { closedLoop, Latencies, LoadClient, openLoop, round } from './load.ts';
-import { seedUsers } from './seed.ts';
+import { DEFAULT_POOL_SIZE, disposeAll, type StoreTarget } from './deployment.ts';
+import { closedLoop, LoadClient, round } from './load.ts';
+import { type LoginRun, loginRun, type RunSettings } from './login-run.ts';
+import { type BenchResults, comparisonTable, resultsTable } from './report.ts';
 import { ServerProcess } from './server-process.ts';
-
-const OTP_GRANT = 'http://auth0.com/oauth/grant-type/passwordless/otp';
-const CLIENT_ID = 'bench-app-0000000001';
-const RESULTS = new URL('./results.json', import.meta.url);
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     store: { type: 'string', default: 'sqlite' },
+    instances: { type: 'string', default: '1' },
+    'database-url': { type: 'string' },
+    'redis-url': { type: 'string' },
+    'pool-size': { type: 'string' },
     seconds: { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     rate: { type: 'string', default: '200' },
@@ -31,204 +33,42 @@ const seconds = Number(values.seconds ?? (quick ? 1.5 : 8));
 const concurrency = Number(values.concurrency);
 const offeredRate = Number(values.rate);
 const growth = !quick && !values['no-growth'];
-if (values.store !== 'sqlite') {
-  process.stderr.write(`bench: --store ${values.store} is not available yet; only sqlite is\n`);
+const instances = Number(values.instances);
+const poolSize = values['pool-size'] === undefined ? undefined : Number(values['pool-size']);
+const databaseUrl =
+  values['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = values['redis-url'] ?? process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function usage(problem: string): never {
+  process.stderr.write(`bench: ${problem}\n`);
   process.exit(2);
 }
+if (!['sqlite', 'postgres', 'both'].includes(values.store as string))
+  usage(`--store ${values.store}: expected sqlite, postgres or both`);
+if (!Number.isInteger(instances) || instances < 1) usage('--instances: expected a whole number of 1 or more');
+if (instances > 1 && values.store === 'sqlite')
+  usage('--instances above 1 needs --store postgres: instances on SQLite cannot share its file');
+if (poolSize !== undefined && !(Number.isInteger(poolSize) && poolSize >= 1 && poolSize <= 200))
+  usage('--pool-size: expected 1 to 200');
+if (values.store === 'both' && values.output !== undefined)
+  usage('--output names one file: with --store both each store writes its default file');
 
-interface LoginRun {
-  alg: string;
-  users: number;
-  logins: { perSecond: number; completed: number; errors: number; firstError?: string };
-  latency: { start: ReturnType<Latencies['summary']>; token: ReturnType<Latencies['summary']> };
-  cpuMsPerLogin: number;
-  fixedRate?: {
-    offered: number;
-    achieved: number;
-    errors: number;
-    start: ReturnType<Latencies['summary']>;
-    token: ReturnType<Latencies['summary']>;
-  };
-  refreshPerSecond?: number;
-  userinfoPerSecond?: number;
-  peakRssMb: number;
-  errors: number;
-  firstError?: string;
-}
+const targets: StoreTarget[] = [
+  ...(values.store !== 'postgres' ? [{ kind: 'sqlite' } as const] : []),
+  ...(values.store !== 'sqlite'
+    ? [{ kind: 'postgres', databaseUrl, redisUrl, poolSize, instances } as const]
+    : []),
+];
 
-/** A fresh data dir with the bench application and `users` existing users. */
-async function prepareData(
-  alg: 'RS256' | 'ES256',
-  users: number,
-): Promise<{ dir: string; configFile: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const configFile = join(dir, 'tessera.json');
-  const config = {
-    rate_limits: { start_per_ip_per_hour: 1_000_000_000, start_per_application_per_hour: 1_000_000_000 },
-    applications: [
-      {
-        client_id: CLIENT_ID,
-        name: 'Bench',
-        callbacks: ['http://localhost:3000/callback'],
-        grant_types: [OTP_GRANT, 'refresh_token'],
-        id_token_signing_alg: alg,
-      },
-    ],
-  };
-  writeFileSync(configFile, JSON.stringify(config));
-  const opened = await openTessera(validateConfig({ ...config, data_dir: dir }), {
-    logger: pino({ level: 'silent' }),
-  });
-  await opened.ctx.store.close();
-  if (users > 0) {
-    const took = seedUsers(dir, users);
-    log(`  seeded ${users.toLocaleString('en')} users in ${round(took, 1)} s`);
-  }
-  return { dir, configFile };
-}
-
-async function loginRun(alg: 'RS256' | 'ES256', users: number, extras: boolean): Promise<LoginRun> {
-  const { dir, configFile } = await prepareData(alg, users);
-  const server = await ServerProcess.tessera({
-    TESSERA_DATA_DIR: dir,
-    TESSERA_CONFIG: configFile,
-    NODE_ENV: 'production',
-    TESSERA_DEV_INBOX: 'true',
-    LOG_LEVEL: 'warn',
-  });
-  const client = new LoadClient(server.origin, concurrency);
-  const tag = `${alg.toLowerCase()}-${users}-${Date.now().toString(36)}`;
-  let errors = 0;
-  try {
-    await client.warm();
-    const startLatency = new Latencies();
-    const tokenLatency = new Latencies();
-    const login = async (i: number, scope = 'openid email') => {
-      const email = `user-${tag}-${i}@bench.example`;
-      const started = await startLatency.time(() =>
-        client.post('/passwordless/start', {
-          client_id: CLIENT_ID,
-          connection: 'email',
-          email,
-          send: 'code',
-        }),
-      );
-      if (started.status !== 200) throw new Error(`start ${started.status} ${JSON.stringify(started.body)}`);
-      const inbox = await client.get(`/dev/inbox/messages?to=${encodeURIComponent(email)}&limit=1`);
-      const code = (inbox.body as { code: string }[])[0]?.code;
-      if (!code) throw new Error('no code in the dev inbox');
-      const token = await tokenLatency.time(() =>
-        client.post('/oauth/token', {
-          grant_type: OTP_GRANT,
-          client_id: CLIENT_ID,
-          realm: 'email',
-          username: email,
-          otp: code,
-          scope,
-        }),
-      );
-      if (token.status !== 200) throw new Error(`token ${token.status} ${JSON.stringify(token.body)}`);
-      return token.body as { access_token: string; refresh_token?: string };
-    };
-
-    await closedLoop(concurrency, quick ? 300 : 1500, (i) => login(1_000_000 + i).then(() => undefined));
-    const cpuBefore = server.cpuSeconds();
-    const saturated = await closedLoop(concurrency, seconds * 1000, (i) => login(i).then(() => undefined));
-    const cpuMsPerLogin = round(
-      ((server.cpuSeconds() - cpuBefore) * 1000) / Math.max(1, saturated.completed),
-      3,
-    );
-    errors += saturated.errors;
-    const result: LoginRun = {
-      alg,
-      users,
-      logins: {
-        perSecond: saturated.perSecond,
-        completed: saturated.completed,
-        errors: saturated.errors,
-        firstError: saturated.firstError,
-      },
-      latency: { start: startLatency.summary(), token: tokenLatency.summary() },
-      cpuMsPerLogin,
-      peakRssMb: 0,
-      errors: 0,
-      firstError: saturated.firstError,
-    };
-
-    if (extras) {
-      const fixedStart = new Latencies();
-      const fixedToken = new Latencies();
-      const fixedLogin = async (i: number) => {
-        const email = `fixed-${tag}-${i}@bench.example`;
-        const started = await fixedStart.time(() =>
-          client.post('/passwordless/start', {
-            client_id: CLIENT_ID,
-            connection: 'email',
-            email,
-            send: 'code',
-          }),
-        );
-        if (started.status !== 200) throw new Error(`start ${started.status}`);
-        const inbox = await client.get(`/dev/inbox/messages?to=${encodeURIComponent(email)}&limit=1`);
-        const code = (inbox.body as { code: string }[])[0]?.code;
-        const token = await fixedToken.time(() =>
-          client.post('/oauth/token', {
-            grant_type: OTP_GRANT,
-            client_id: CLIENT_ID,
-            realm: 'email',
-            username: email,
-            otp: code,
-            scope: 'openid email',
-          }),
-        );
-        if (token.status !== 200) throw new Error(`token ${token.status}`);
-      };
-      const fixed = await openLoop(offeredRate, seconds * 1000, fixedLogin);
-      errors += fixed.errors;
-      result.firstError ??= fixed.firstError;
-      result.fixedRate = {
-        offered: offeredRate,
-        achieved: fixed.perSecond,
-        errors: fixed.errors + fixed.dropped,
-        start: fixedStart.summary(),
-        token: fixedToken.summary(),
-      };
-
-      // Each loop keeps rotating its own refresh token, as a client would.
-      const sessions = await Promise.all(
-        Array.from({ length: concurrency }, (_, i) => login(2_000_000 + i, 'openid offline_access')),
-      );
-      const refreshTokens = sessions.map((s) => s.refresh_token as string);
-      const refresh = await closedLoop(concurrency, (seconds * 1000) / 2, async (_, slot) => {
-        const answer = await client.post('/oauth/token', {
-          grant_type: 'refresh_token',
-          client_id: CLIENT_ID,
-          refresh_token: refreshTokens[slot],
-        });
-        if (answer.status !== 200) throw new Error(`refresh ${answer.status} ${JSON.stringify(answer.body)}`);
-        refreshTokens[slot] = (answer.body as { refresh_token: string }).refresh_token;
-      });
-      errors += refresh.errors;
-      result.firstError ??= refresh.firstError;
-      result.refreshPerSecond = refresh.perSecond;
-
-      const bearer = `Bearer ${sessions[0]?.access_token}`;
-      const userinfo = await closedLoop(concurrency, (seconds * 1000) / 2, async () => {
-        const answer = await client.get('/userinfo', { authorization: bearer });
-        if (answer.status !== 200) throw new Error(`userinfo ${answer.status}`);
-      });
-      errors += userinfo.errors;
-      result.firstError ??= userinfo.firstError;
-      result.userinfoPerSecond = userinfo.perSecond;
-    }
-    result.peakRssMb = server.peakRssMb();
-    result.errors = errors;
-    return result;
-  } finally {
-    await client.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** bench/results.json for SQLite, so PostgreSQL runs do not overwrite its figures, and the other way round. */
+function defaultOutput(target: StoreTarget): string {
+  const name =
+    target.kind === 'sqlite'
+      ? 'results.json'
+      : target.instances === 1
+        ? 'results-postgres.json'
+        : `results-postgres-${target.instances}-instances.json`;
+  return new URL(name, import.meta.url).pathname;
 }
 
 async function bareFastify(): Promise<number> {
@@ -255,10 +95,91 @@ function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function main(): Promise<void> {
+/** Every scenario on one store: RS256 and ES256 logins, and the 1,000,000-user growth run. */
+async function benchStore(target: StoreTarget, ceilings: BenchResults['ceilings']): Promise<BenchResults> {
   const startedAt = new Date();
+  const settings: RunSettings = { quick, seconds, concurrency, offeredRate, target, log };
+  const where = target.kind === 'sqlite' ? 'SQLite' : `PostgreSQL + Redis, ${target.instances} instance(s)`;
+  const baseUsers = quick ? 1000 : 10_000;
+  log(`RS256 logins on ${where}...`);
+  const rs256 = await loginRun(settings, 'RS256', baseUsers, true);
+  log(`ES256 logins on ${where}...`);
+  const es256 = await loginRun(settings, 'ES256', baseUsers, !quick);
+  let large: LoginRun | undefined;
+  if (growth) {
+    log(`ES256 logins with 1,000,000 existing users on ${where}...`);
+    large = await loginRun(settings, 'ES256', 1_000_000, false);
+  }
+  return {
+    date: startedAt.toISOString(),
+    mode: quick ? 'quick' : 'full',
+    source: sourceVersion(),
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+    },
+    settings: {
+      store: target.kind,
+      instances: target.kind === 'postgres' ? target.instances : 1,
+      concurrency,
+      seconds,
+      offeredRate,
+      ...(target.kind === 'postgres' && {
+        poolSize: target.poolSize ?? DEFAULT_POOL_SIZE,
+        databaseUrl: withoutPassword(target.databaseUrl),
+        redisUrl: withoutPassword(target.redisUrl),
+      }),
+    },
+    ceilings,
+    runs: { rs256, es256, ...(large && { es256_1m: large }) },
+    fractions: {
+      rs256OfSignCeiling: round(rs256.logins.perSecond / (ceilings.signsPerSecond.RS256 ?? 1), 3),
+      es256OfSignCeiling: round(es256.logins.perSecond / (ceilings.signsPerSecond.ES256 ?? 1), 3),
+      loginRequestsOfBareFastify: round((rs256.logins.perSecond * 3) / ceilings.bareFastifyPerSecond, 3),
+      ...(large && { growth1mOver10k: round(large.logins.perSecond / es256.logins.perSecond, 3) }),
+    },
+    errors: [rs256, es256, large].reduce((sum, r) => sum + (r?.errors ?? 0), 0),
+  };
+}
+
+/**
+ * Which code was measured: the commit, and a hash of src/ as it was (the tree is often edited
+ * between runs, so two results files compare fairly only when their hashes match).
+ */
+function sourceVersion(): { commit: string; srcHash: string } {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {
+    // not a git checkout
+  }
+  const hash = createHash('sha256');
+  const src = join(root, 'src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(src, name))
+    .filter((file) => statSync(file).isFile())
+    .sort();
+  for (const file of files) hash.update(file).update(readFileSync(file));
+  return { commit, srcHash: hash.digest('hex').slice(0, 12) };
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+async function main(): Promise<void> {
+  const stores = targets
+    .map((t) =>
+      t.kind === 'sqlite' ? 'sqlite' : `postgres x${t.instances} (pool ${t.poolSize ?? DEFAULT_POOL_SIZE})`,
+    )
+    .join(' and ');
   log(
-    `Tessera bench (${quick ? 'quick' : 'full'}): store ${values.store}, ${cpus().length} cores, Node ${process.version}, concurrency ${concurrency}, ${seconds} s windows`,
+    `Tessera bench (${quick ? 'quick' : 'full'}): store ${stores}, ${cpus().length} cores, Node ${process.version}, concurrency ${concurrency}, ${seconds} s windows`,
   );
   log('ceilings...');
   const signMs = quick ? 300 : 2000;
@@ -270,94 +191,41 @@ async function main(): Promise<void> {
       EdDSA: await signaturesPerSecond('EdDSA', signMs),
     },
   };
-  const baseUsers = quick ? 1000 : 10_000;
-  log('RS256 logins...');
-  const rs256 = await loginRun('RS256', baseUsers, true);
-  log('ES256 logins...');
-  const es256 = await loginRun('ES256', baseUsers, !quick);
-  let large: LoginRun | undefined;
-  if (growth) {
-    log('ES256 logins with 1,000,000 existing users...');
-    large = await loginRun('ES256', 1_000_000, false);
+  const all: BenchResults[] = [];
+  for (const target of targets) {
+    const results = await benchStore(target, ceilings);
+    const output = values.output ?? defaultOutput(target);
+    writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
+    log(`\n${resultsTable(results)}\n\nwritten to ${output}\n`);
+    all.push(results);
   }
-
-  const errors = rs256.errors + es256.errors + (large?.errors ?? 0);
-  const firstError = [rs256, es256, large].map((r) => r?.firstError).find((e) => e !== undefined);
-  const results = {
-    date: startedAt.toISOString(),
-    mode: quick ? 'quick' : 'full',
-    machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model ?? 'unknown',
-      memoryGb: round(totalmem() / 2 ** 30, 1),
-      node: process.version,
-    },
-    settings: { store: values.store, concurrency, seconds, offeredRate },
-    ceilings,
-    runs: { rs256, es256, ...(large && { es256_1m: large }) },
-    fractions: {
-      rs256OfSignCeiling: round(rs256.logins.perSecond / ceilings.signsPerSecond.RS256, 3),
-      es256OfSignCeiling: round(es256.logins.perSecond / ceilings.signsPerSecond.ES256, 3),
-      loginRequestsOfBareFastify: round((rs256.logins.perSecond * 3) / ceilings.bareFastifyPerSecond, 3),
-      ...(large && { growth1mOver10k: round(large.logins.perSecond / es256.logins.perSecond, 3) }),
-    },
-    errors,
-  };
-  const output = values.output ?? RESULTS.pathname;
-  writeFileSync(output, `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results, rs256, es256, large);
-  log(`\nwritten to ${output}`);
+  if (all.length > 1) log(`${comparisonTable(all)}\n`);
+  const errors = all.reduce((sum, r) => sum + r.errors, 0);
   if (errors > 0) {
-    log(`errors: ${errors} (first: ${firstError})`);
+    const first = all
+      .flatMap((r) => Object.values(r.runs))
+      .map((run) => run.firstError)
+      .find((e) => e !== undefined);
+    log(`errors: ${errors} (first: ${first})`);
     process.exitCode = 1;
   }
 }
 
-function printTable(
-  results: {
-    ceilings: { bareFastifyPerSecond: number; signsPerSecond: Record<string, number> };
-    fractions: Record<string, number>;
-  },
-  rs256: LoginRun,
-  es256: LoginRun,
-  large?: LoginRun,
-): void {
-  const rows: [string, string][] = [
-    ['ceiling: bare Fastify JSON req/s', String(results.ceilings.bareFastifyPerSecond)],
-    [
-      'ceiling: JWT signs/s RS256 / ES256 / EdDSA',
-      Object.values(results.ceilings.signsPerSecond).join(' / '),
-    ],
-  ];
-  for (const run of [rs256, es256, large].filter((r): r is LoginRun => r !== undefined)) {
-    const label = `${run.alg}, ${run.users.toLocaleString('en')} users`;
-    rows.push([`${label}: full logins/s (c=${concurrency})`, String(run.logins.perSecond)]);
-    rows.push([`${label}: start p50/p95/p99 ms (saturated)`, fmt(run.latency.start)]);
-    rows.push([`${label}: token p50/p95/p99 ms (saturated)`, fmt(run.latency.token)]);
-    rows.push([`${label}: server CPU ms per login`, String(run.cpuMsPerLogin)]);
-    if (run.fixedRate) {
-      rows.push([
-        `${label}: at ${run.fixedRate.offered} logins/s offered: achieved`,
-        String(run.fixedRate.achieved),
-      ]);
-      rows.push([`${label}: start p50/p95/p99 ms (fixed rate)`, fmt(run.fixedRate.start)]);
-      rows.push([`${label}: token p50/p95/p99 ms (fixed rate)`, fmt(run.fixedRate.token)]);
-    }
-    if (run.refreshPerSecond !== undefined)
-      rows.push([`${label}: refresh grants/s`, String(run.refreshPerSecond)]);
-    if (run.userinfoPerSecond !== undefined)
-      rows.push([`${label}: /userinfo req/s`, String(run.userinfoPerSecond)]);
-    rows.push([`${label}: server peak RSS MB`, String(run.peakRssMb)]);
-  }
-  for (const [key, value] of Object.entries(results.fractions))
-    rows.push([`fraction: ${key}`, String(value)]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  log('');
-  for (const [key, value] of rows) log(`${key.padEnd(width)}  ${value}`);
+// Ctrl-C stops the servers and drops the run's PostgreSQL schema instead of leaving them behind.
+// tsx passes the terminal's signal on, so it arrives twice: the repeat is ignored.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`\n${signal}: stopping the servers and removing the run's data...`);
+    setTimeout(() => process.exit(130), 20_000).unref();
+    void disposeAll().finally(() => process.exit(130));
+  });
 }
 
-function fmt(s: { p50: number; p95: number; p99: number }): string {
-  return `${s.p50} / ${s.p95} / ${s.p99}`;
+try {
+  await main();
+} finally {
+  await disposeAll();
 }
-
-await main();

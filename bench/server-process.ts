@@ -76,6 +76,10 @@ export class ServerProcess {
     throw new Error(`server did not start within 60 s: ${output}`);
   }
 
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
   /** User plus system CPU seconds the process has used so far. */
   cpuSeconds(): number {
     const stat = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8');
