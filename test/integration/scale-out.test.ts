@@ -201,6 +201,46 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
   });
 });
 
+describe.skipIf(!databaseUrl || !redisUrl)('start limits per identifier across two instances', () => {
+  it('holds the per-identifier start limit across both instances', async () => {
+    const schema = uniqueSchema('ident');
+    const config = {
+      database_url: databaseUrl,
+      database_schema: schema,
+      redis_url: redisUrl,
+      redis_prefix: `${schema}:`,
+      master_key: randomBytes(32).toString('base64'),
+      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+      connections: [
+        {
+          name: 'email',
+          strategy: 'email',
+          options: { start_limits: { per_identifier: { points: 3, duration_s: 900 } } },
+        },
+      ],
+    };
+    const [c, d] = await Promise.all([TestServer.start({ config }), TestServer.start({ config })]);
+    try {
+      const email = `same${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const statuses = [];
+      for (let i = 0; i < 6; i++) {
+        const answer = await (i % 2 === 0 ? c : d).post('/passwordless/start', {
+          client_id: CLIENT,
+          connection: 'email',
+          send: 'code',
+          email,
+        });
+        statuses.push(answer.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    } finally {
+      await c.close();
+      await d.close();
+      await dropSchema(databaseUrl as string, schema);
+    }
+  });
+});
+
 describe.skipIf(!databaseUrl || !redisUrl)('verification limits across two instances', () => {
   const schema = uniqueSchema('guard');
   const WRONG = { error: 'invalid_grant', error_description: 'Wrong email or verification code.' };
