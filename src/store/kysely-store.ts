@@ -13,6 +13,7 @@ import type {
   SigningKey,
   User,
 } from '../core/model.ts';
+import { ExpiringCache } from './expiring-cache.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
 import { migrationProvider } from './migrations.ts';
 import type { ConnectionCodec, IdentifierField, NewUser, PurgeBefore, Store, UserPatch } from './store.ts';
@@ -32,6 +33,9 @@ export interface MigrationSetup {
   exclusive?: <T>(run: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 }
 
+/** How long an instance keeps an application or connection it has read (see KyselyStore). */
+export const CONFIG_CACHE_MS = 2000;
+
 /** The Store over Kysely: one set of queries for every SQL dialect. */
 export class KyselyStore implements Store {
   constructor(
@@ -39,7 +43,18 @@ export class KyselyStore implements Store {
     private readonly connectionCodec: ConnectionCodec = plainJson,
     /** Where and how migrations run: PostgreSQL names its schema, SQLite takes the file's write lock. */
     private readonly migrations: MigrationSetup = {},
-  ) {}
+    options: { configCacheMs?: number } = {},
+  ) {
+    this.applications = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
+    this.connections = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
+  }
+
+  // Every request reads its application and connection; they change only when an instance starts
+  // (or an operator edits them), so each instance keeps them for a moment instead of reading and
+  // decoding them every time. Changes made here are seen at once; another instance's within
+  // CONFIG_CACHE_MS.
+  private readonly applications: ExpiringCache<Application | undefined>;
+  private readonly connections: ExpiringCache<Connection | undefined>;
 
   async migrate(): Promise<string[]> {
     const schema = await this.migrations.schema?.();
@@ -95,7 +110,11 @@ export class KyselyStore implements Store {
       .execute();
   }
 
-  async getApplication(clientId: string): Promise<Application | undefined> {
+  getApplication(clientId: string): Promise<Application | undefined> {
+    return this.applications.get(clientId, () => this.readApplication(clientId));
+  }
+
+  private async readApplication(clientId: string): Promise<Application | undefined> {
     const row = await this.db
       .selectFrom('applications')
       .select('data')
@@ -116,9 +135,15 @@ export class KyselyStore implements Store {
       .values({ client_id: app.client_id, data, updated_at: Date.now() })
       .onConflict((oc) => oc.column('client_id').doUpdateSet({ data, updated_at: Date.now() }))
       .execute();
+    // After the write: a read racing it cannot put the old value back.
+    this.applications.delete(app.client_id);
   }
 
-  async getConnection(name: string): Promise<Connection | undefined> {
+  getConnection(name: string): Promise<Connection | undefined> {
+    return this.connections.get(name, () => this.readConnection(name));
+  }
+
+  private async readConnection(name: string): Promise<Connection | undefined> {
     const row = await this.db
       .selectFrom('connections')
       .select('data')
@@ -134,10 +159,12 @@ export class KyselyStore implements Store {
 
   async deleteApplication(clientId: string): Promise<void> {
     await this.db.deleteFrom('applications').where('client_id', '=', clientId).execute();
+    this.applications.delete(clientId);
   }
 
   async deleteConnection(name: string): Promise<void> {
     await this.db.deleteFrom('connections').where('name', '=', name).execute();
+    this.connections.delete(name);
   }
 
   async putConnection(connection: Connection): Promise<void> {
@@ -147,6 +174,7 @@ export class KyselyStore implements Store {
       .values({ name: connection.name, data, updated_at: Date.now() })
       .onConflict((oc) => oc.column('name').doUpdateSet({ data, updated_at: Date.now() }))
       .execute();
+    this.connections.delete(connection.name);
   }
 
   async getUser(userId: string): Promise<User | undefined> {

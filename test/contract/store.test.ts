@@ -464,3 +464,25 @@ describe.each(storeKinds())('migrations on $name', (kind) => {
     }
   });
 });
+
+describe.each(storeKinds())('applications and connections read by another store on $name', (kind) => {
+  it('are seen by a second store on the same database within its cache time', async () => {
+    const fresh = await kind.fresh(2);
+    try {
+      const [one, two] = fresh.stores as [KyselyStore, KyselyStore];
+      await one.migrate();
+      expect(await two.getApplication('late-app')).toBeUndefined();
+      await one.putApplication({ client_id: 'late-app', name: 'Late' } as never);
+      // The writer sees it at once; the other store once its cached answer expires.
+      expect((await one.getApplication('late-app'))?.name).toBe('Late');
+      await expect
+        .poll(async () => (await two.getApplication('late-app'))?.name, { timeout: 5000 })
+        .toBe('Late');
+      await one.deleteApplication('late-app');
+      expect(await one.getApplication('late-app')).toBeUndefined();
+      await expect.poll(() => two.getApplication('late-app'), { timeout: 5000 }).toBeUndefined();
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});
