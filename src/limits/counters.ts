@@ -1,15 +1,16 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counters, Hit } from '../core/start-limits.ts';
 import { MemoryHolds } from './holds.ts';
 
 /**
- * The rate limits, budgets and holds, in this process's memory. One rate-limiter-flexible limiter is made
- * per bucket and limit, so a connection whose limits change starts counting afresh; a Redis store
- * is the same class over RateLimiterRedis.
+ * What every Counters implementation shares: one rate-limiter-flexible limiter per bucket and
+ * limit (so a connection whose limits change starts counting afresh), and how a consume maps to a
+ * Hit. Subclasses say which limiter to make.
  */
-export class MemoryCounters implements Counters {
-  private readonly limiters = new Map<string, RateLimiterMemory>();
-  private readonly holds = new MemoryHolds();
+export abstract class LimiterCounters {
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  protected abstract makeLimiter(name: string, points: number, durationS: number): RateLimiterAbstract;
 
   async hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit> {
     const limiter = this.limiter(bucket, limit, windowS);
@@ -33,6 +34,25 @@ export class MemoryCounters implements Counters {
     await this.limiter(bucket, limit, windowS).delete(key);
   }
 
+  private limiter(bucket: string, limit: number, windowS: number): RateLimiterAbstract {
+    const name = `${bucket}:${limit}:${windowS}`;
+    let limiter = this.limiters.get(name);
+    if (!limiter) {
+      limiter = this.makeLimiter(name, limit, windowS);
+      this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+}
+
+/** The rate limits, budgets and holds, in this process's memory. */
+export class MemoryCounters extends LimiterCounters implements Counters {
+  private readonly holds = new MemoryHolds();
+
+  protected makeLimiter(name: string, points: number, durationS: number): RateLimiterAbstract {
+    return new RateLimiterMemory({ keyPrefix: name, points, duration: durationS });
+  }
+
   async hold(bucket: string, key: string, until: number, ttlS: number): Promise<void> {
     this.holds.hold(bucket, key, until, ttlS);
   }
@@ -42,14 +62,4 @@ export class MemoryCounters implements Counters {
   }
 
   async ping(): Promise<void> {}
-
-  private limiter(bucket: string, limit: number, windowS: number): RateLimiterMemory {
-    const name = `${bucket}:${limit}:${windowS}`;
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      limiter = new RateLimiterMemory({ keyPrefix: name, points: limit, duration: windowS });
-      this.limiters.set(name, limiter);
-    }
-    return limiter;
-  }
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Counters, Hit } from '../core/start-limits.ts';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Counters } from '../core/start-limits.ts';
+import { LimiterCounters } from './counters.ts';
 import { MemoryHolds } from './holds.ts';
 
 export interface CountersLogger {
@@ -38,8 +39,7 @@ type HoldingRedis = Redis & {
  * `tessera_counters_degraded` set until Redis is back. The attempt limit on codes does not depend
  * on this: it is kept in the database with the code.
  */
-export class RedisCounters implements Counters {
-  private readonly limiters = new Map<string, RateLimiterRedis>();
+export class RedisCounters extends LimiterCounters implements Counters {
   private readonly insuranceHolds = new MemoryHolds();
   private degraded = false;
 
@@ -47,6 +47,7 @@ export class RedisCounters implements Counters {
     readonly redis: Redis,
     private readonly options: RedisCountersOptions,
   ) {
+    super();
     redis.on('ready', () => this.setDegraded(false, undefined));
     redis.on('error', (error: Error) => this.setDegraded(true, error));
     redis.on('end', () => this.setDegraded(true, undefined));
@@ -92,28 +93,6 @@ export class RedisCounters implements Counters {
     return this.degraded;
   }
 
-  async hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit> {
-    const limiter = this.limiter(bucket, limit, windowS);
-    try {
-      const res = await limiter.consume(key);
-      return { retryAfter: 0, consumed: res.consumedPoints };
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return {
-        retryAfter: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)),
-        consumed: rejection.consumedPoints,
-      };
-    }
-  }
-
-  async refund(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
-    await this.limiter(bucket, limit, windowS).reward(key, 1);
-  }
-
-  async reset(bucket: string, key: string, limit: number, windowS: number): Promise<void> {
-    await this.limiter(bucket, limit, windowS).delete(key);
-  }
-
   async hold(bucket: string, key: string, until: number, ttlS: number): Promise<void> {
     // Kept in memory too, so that a hold made here survives Redis going away.
     this.insuranceHolds.hold(bucket, key, until, ttlS);
@@ -148,21 +127,15 @@ export class RedisCounters implements Counters {
     this.redis.disconnect();
   }
 
-  private limiter(bucket: string, limit: number, windowS: number): RateLimiterRedis {
-    const name = `${bucket}:${limit}:${windowS}`;
-    let limiter = this.limiters.get(name);
-    if (!limiter) {
-      limiter = new RateLimiterRedis({
-        storeClient: this.redis,
-        keyPrefix: name,
-        points: limit,
-        duration: windowS,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points: limit, duration: windowS }),
-      });
-      this.limiters.set(name, limiter);
-    }
-    return limiter;
+  protected makeLimiter(name: string, points: number, durationS: number): RateLimiterAbstract {
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: name,
+      points,
+      duration: durationS,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration: durationS }),
+    });
   }
 
   private setDegraded(degraded: boolean, error: Error | undefined): void {
