@@ -157,7 +157,7 @@ async function withTessera<T>(
   config: Config,
   run: (opened: Awaited<ReturnType<typeof openTessera>>) => Promise<T>,
 ) {
-  const opened = await openTessera(config, { logger: createLogger('warn') });
+  const opened = await openTessera(config, { logger: createLogger('warn'), applyConfig: 'first-use' });
   try {
     return await run(opened);
   } finally {
@@ -204,7 +204,7 @@ async function testConnection(
 ): Promise<void> {
   if (!name || !to)
     throw new ConfigError('connections test: usage: tessera connections test <name> --to <address>');
-  const opened = await openTessera(config, { logger: createLogger('info') });
+  const opened = await openTessera(config, { logger: createLogger('info'), applyConfig: 'first-use' });
   try {
     const sent = await sendTestMessage(opened.ctx, name, to, language ?? null);
     process.stdout.write(

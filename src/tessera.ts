@@ -27,6 +27,8 @@ export interface OpenOptions {
   clock?: Clock;
   random?: Random;
   logger: InboxLogger & OutboxLogger;
+  /** Whether the config's applications and connections are written: see seedStore. Default `always`. */
+  applyConfig?: 'always' | 'first-use';
 }
 
 export interface Opened {
@@ -61,7 +63,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
     await store.migrate();
     // Before anything is sealed or made with it: a wrong key must stop the start, not replace keys.
     await checkMasterKey(store, box);
-    const seed = await seedStore(store, random, config);
+    const seed = await seedStore(store, random, config, options.applyConfig);
     const secrets = await loadSecrets(store, box, random);
     // An ES256 key is made only once some application asks for ES256 id_tokens.
     const apps = await store.listApplications();

@@ -109,6 +109,8 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
   }
   if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
+  if (env.TESSERA_READINESS_REQUIRES_COUNTERS)
+    out.readiness_requires_counters = !['false', '0'].includes(env.TESSERA_READINESS_REQUIRES_COUNTERS);
   if (env.TESSERA_REDIS_PREFIX) out.redis_prefix = env.TESSERA_REDIS_PREFIX;
   if (env.TESSERA_MASTER_KEY) out.master_key = env.TESSERA_MASTER_KEY;
   if (env.TESSERA_TLS_CERT || env.TESSERA_TLS_KEY)

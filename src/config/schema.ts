@@ -354,6 +354,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * Whether /readyz answers 503 when the counters' Redis is unreachable (true), or 200 with
+     * `"status": "degraded"` (false): instances keep serving with per-instance limits either way,
+     * and false keeps a balancer that polls /readyz from taking every instance out at once.
+     */
+    readiness_requires_counters: Type.Boolean({ default: true }),
     /** Prometheus metrics at GET /metrics. */
     metrics: Type.Object(
       {

@@ -102,7 +102,13 @@ export class KeySet {
   /** Signs claims with the key of `algorithm` that signs now (`kid` in the header). */
   async sign(payload: JWTPayload, typ?: string, algorithm: KeyAlgorithm = 'RS256'): Promise<string> {
     await this.fresh();
-    const key = signingKey(this.keys, algorithm, this.clock.now());
+    let key = signingKey(this.keys, algorithm, this.clock.now());
+    if (!key) {
+      // Another instance may have just made this algorithm's first key (an application switched
+      // to ES256 there): read the keys again now rather than at the next reload.
+      await this.reloadSoon();
+      key = signingKey(this.keys, algorithm, this.clock.now());
+    }
     const material = key && this.material.get(key.kid);
     if (!key || !material) throw new Error(`no ${algorithm} signing key`);
     return new SignJWT(payload)
@@ -125,10 +131,8 @@ export class KeySet {
   readonly verificationKeys = async (header: JWTHeaderParameters): Promise<CryptoKey> => {
     await this.fresh();
     let key = this.verificationKey(header);
-    const now = this.clock.now();
-    if (!key && now - this.lastUnknownKidReload >= UNKNOWN_KID_RELOAD_MS) {
-      this.lastUnknownKidReload = now;
-      await this.reload();
+    if (!key) {
+      await this.reloadSoon();
       key = this.verificationKey(header);
     }
     if (!key) throw new errors.JWKSNoMatchingKey();
@@ -176,6 +180,14 @@ export class KeySet {
     await this.store.updateSigningKey(kid, { retires_at: now });
     await this.load();
     return 'done';
+  }
+
+  /** Reads the keys again for a key that is not loaded, at most every UNKNOWN_KID_RELOAD_MS. */
+  private async reloadSoon(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return;
+    this.lastUnknownKidReload = now;
+    await this.reload();
   }
 
   /** Reads the keys again if the reload interval has passed; concurrent callers share one read. */

@@ -56,10 +56,19 @@ export async function seedStore(
   store: Store,
   random: Random,
   declared: { applications: Application[]; connections: Connection[] },
+  /**
+   * `always` (a server starting): the config file's applications and connections are written, and
+   * those it no longer declares removed. `first-use` (a one-off command): only on a database no
+   * config was ever applied to, so that an operator's command run with a partial config (say, only
+   * DATABASE_URL) cannot remove what the servers declared.
+   */
+  apply: 'always' | 'first-use' = 'always',
 ): Promise<SeedResult> {
-  await forgetUndeclared(store, declared);
-  for (const app of declared.applications) await store.putApplication(app);
-  for (const connection of declared.connections) await store.putConnection(connection);
+  if (apply === 'always' || (await store.getSetting(DECLARED)) === undefined) {
+    await forgetUndeclared(store, declared);
+    for (const app of declared.applications) await store.putApplication(app);
+    for (const connection of declared.connections) await store.putConnection(connection);
+  }
 
   let createdApplication: Application | null = null;
   // The first start of a database seeds it once: instances starting together on one PostgreSQL

@@ -25,7 +25,9 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  // better-sqlite3 gives extended codes too: SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY...
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_BUSY')))
+    return true;
   // pg's pool and client say these in words, without a code.
   return (
     typeof message === 'string' &&

@@ -67,6 +67,36 @@ describe('the tessera command', () => {
     expect(apps.map((a) => a.name)).toEqual(['Default App']);
   });
 
+  it("leaves what a server's config declared alone when a command runs with another config", async () => {
+    const data = join(dir, 'declared-data');
+    const declaredConfig = join(dir, 'declared.yaml');
+    writeFileSync(
+      declaredConfig,
+      [
+        'applications:',
+        '  - client_id: declared-app-0001',
+        '    name: Declared',
+        'connections:',
+        '  - name: email',
+        '    strategy: email',
+      ].join('\n'),
+    );
+    const served = { ...env, TESSERA_DATA_DIR: data, TESSERA_CONFIG: declaredConfig };
+    const first = await tessera(['clients', 'list', '--json'], served);
+    expect(JSON.parse(first.stdout).map((a: { client_id: string }) => a.client_id)).toEqual([
+      'declared-app-0001',
+    ]);
+    // An operator's command with only the data location set (no applications, no connections)...
+    const bare = { ...env, TESSERA_DATA_DIR: data, TESSERA_CONFIG: '' };
+    expect((await tessera(['keys', 'list'], bare)).code).toBe(0);
+    expect((await tessera(['token', '--scopes', 'read:users'], bare)).code).toBe(0);
+    // ...removed nothing and made no Default App.
+    const after = await tessera(['clients', 'list', '--json'], bare);
+    expect(JSON.parse(after.stdout).map((a: { client_id: string }) => a.client_id)).toEqual([
+      'declared-app-0001',
+    ]);
+  }, 60_000);
+
   it('prints a Management API token with the scopes asked for', async () => {
     const printed = await tessera(['token', '--scopes', 'read:users,create:users'], env);
     expect(printed.code).toBe(0);

@@ -73,6 +73,21 @@ describe.skipIf(!canRunRedisServer())('Redis stopped under a running server', ()
     const code = await server.startCode(CLIENT, { email: 'during@example.com' });
     expect((await server.otpGrant(CLIENT, 'email', 'during@example.com', code)).status).toBe(200);
 
+    // An instance told not to leave the balancer for Redis's sake stays ready, and says why.
+    const tolerant = await TestServer.start({
+      config: { redis_url: redis.url, readiness_requires_counters: false },
+    });
+    try {
+      const degradedReady = await tolerant.get<{ status: string; checks: Record<string, string> }>('/readyz');
+      expect(degradedReady.status).toBe(200);
+      expect(degradedReady.body).toEqual({
+        status: 'degraded',
+        checks: { database: 'ok', counters: 'error' },
+      });
+    } finally {
+      await tolerant.close();
+    }
+
     await redis.resume();
     await expect.poll(degraded, { timeout: 10_000 }).toBe('0');
     expect((await server.get('/readyz')).status).toBe(200);

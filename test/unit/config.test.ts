@@ -49,6 +49,7 @@ describe('validateConfig', () => {
       },
       keys: { propagation_s: 3600, retire_margin_s: 3600, reload_s: 30 },
       proof_of_work: { enabled: false, after_starts_per_ip: 10, difficulty_bits: 18, ttl_s: 120 },
+      readiness_requires_counters: true,
       metrics: { enabled: true },
       shutdown: { drain_ms: 0, timeout_ms: 10_000 },
       applications: [],

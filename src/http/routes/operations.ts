@@ -10,7 +10,12 @@ const CHECK_TIMEOUT_MS = 2000;
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
 const Readiness = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable'), Type.Literal('stopping')]),
+  status: Type.Union([
+    Type.Literal('ok'),
+    Type.Literal('degraded'),
+    Type.Literal('unavailable'),
+    Type.Literal('stopping'),
+  ]),
   checks: Type.Optional(Type.Object({ database: Check, counters: Check })),
 });
 
@@ -38,6 +43,10 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = as
     if (database.ok && counters.ok) return { status: 'ok' as const };
     // Only which dependency is down: its error may name a host or a user, and this is public.
     const checks = { database: verdict(database), counters: verdict(counters) };
+    // Counters down alone: the instance serves (limits per instance); the operator decides whether
+    // that keeps it in the balancer.
+    if (database.ok && !ctx.config.readiness_requires_counters)
+      return { status: 'degraded' as const, checks };
     return reply.status(503).send({ status: 'unavailable', checks });
   });
 
