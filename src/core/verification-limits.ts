@@ -1,4 +1,5 @@
 import { BRUTE_FORCE_DEFAULTS } from '../config/schema.ts';
+import { clientKey } from '../limits/client-key.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import type { Connection } from './model.ts';
@@ -22,7 +23,7 @@ import type { Connection } from './model.ts';
 /** Counts one verification from `ip` before it runs; throws 429 once the IP has failed too often. */
 export async function admitVerification(ctx: Tessera, ip: string): Promise<void> {
   const { verify_failures_per_ip: limit, verify_failures_window_s: windowS } = ctx.config.rate_limits;
-  const hit = await ctx.counters.hit('verify_ip', ip, limit, windowS);
+  const hit = await ctx.counters.hit('verify_ip', clientKey(ip), limit, windowS);
   if (hit.retryAfter === 0) return;
   ctx.metrics.rateLimitHit('verify_ip');
   throw new AuthError(429, 'too_many_requests', 'Too many failed verifications. Try again later.', {
@@ -67,7 +68,7 @@ export async function settleVerification(
   const { verify_failures_per_ip: limit, verify_failures_window_s: windowS } = ctx.config.rate_limits;
   const policy = bruteForcePolicy(connection);
   await Promise.all([
-    ctx.counters.refund('verify_ip', ip, limit, windowS),
+    ctx.counters.refund('verify_ip', clientKey(ip), limit, windowS),
     protects(connection) &&
       ctx.counters.reset(
         'verify_identifier',

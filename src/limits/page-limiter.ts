@@ -1,4 +1,5 @@
 import type { Counters } from '../core/start-limits.ts';
+import { clientKey } from './client-key.ts';
 
 /**
  * Limits the hosted login's requests per client IP (GET/POST /authorize and the /u/login forms,
@@ -13,6 +14,6 @@ export class PageLimiter {
 
   /** Counts one request for this IP: 0 when it may go on, else the seconds to wait. */
   async consume(ip: string): Promise<number> {
-    return (await this.counters.hit('page_ip', ip, this.perMinute, 60)).retryAfter;
+    return (await this.counters.hit('page_ip', clientKey(ip), this.perMinute, 60)).retryAfter;
   }
 }

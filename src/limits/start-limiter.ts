@@ -1,6 +1,7 @@
 import type { Tessera } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
 import { powRequired, redeemSolution } from '../core/proof-of-work.ts';
+import { clientKey } from './client-key.ts';
 
 /**
  * Limits `/passwordless/start` per client IP (default 50 an hour), on the shared counters: with
@@ -18,7 +19,7 @@ export class StartLimiter {
   async consume(ip: string, pow?: unknown): Promise<void> {
     const { counters, config, metrics } = this.ctx;
     const perHour = config.rate_limits.start_per_ip_per_hour;
-    const hit = await counters.hit('start_ip', ip, perHour, 3600);
+    const hit = await counters.hit('start_ip', clientKey(ip), perHour, 3600);
     if (hit.retryAfter > 0) {
       metrics.rateLimitHit('start_ip');
       throw new AuthError(429, 'too_many_requests', 'Too many requests. Try again later.', {
@@ -31,7 +32,7 @@ export class StartLimiter {
     metrics.proofOfWork(outcome);
     if (outcome === 'solved') return;
     // Only starts that go on count toward the hourly limit: asking for a challenge costs none.
-    await counters.refund('start_ip', ip, perHour, 3600);
+    await counters.refund('start_ip', clientKey(ip), perHour, 3600);
     throw powRequired(this.ctx, ip);
   }
 }
