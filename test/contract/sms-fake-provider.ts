@@ -28,6 +28,21 @@ export class FakeProvider {
 
   private constructor(private readonly server: Server) {}
 
+  /** A config entry for an SMS connection `name` that sends through this fake as Twilio. */
+  twilioConnection(token: string, name = 'sms') {
+    return {
+      name,
+      strategy: 'sms',
+      options: {
+        provider: 'twilio',
+        twilio_sid: `AC${'0123456789abcdef'.repeat(2)}`,
+        twilio_token: token,
+        from: '+15005550006',
+        twilio_base_url: this.url,
+      },
+    };
+  }
+
   static async start(): Promise<FakeProvider> {
     const server = createServer();
     const fake = new FakeProvider(server);

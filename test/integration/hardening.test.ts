@@ -47,17 +47,7 @@ describe('hardening', () => {
         delivery: { send_timeout_ms: 500, max_wait_ms: 1000, retry_base_ms: 100, poll_ms: 100 },
         connections: [
           { name: 'email', strategy: 'email' },
-          {
-            name: 'sms',
-            strategy: 'sms',
-            options: {
-              provider: 'twilio',
-              twilio_sid: `AC${'0123456789abcdef'.repeat(2)}`,
-              twilio_token: 'hardening-twilio-token',
-              from: '+15005550006',
-              twilio_base_url: twilio.url,
-            },
-          },
+          twilio.twilioConnection('hardening-twilio-token'),
         ],
       },
     });

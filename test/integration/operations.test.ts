@@ -133,17 +133,7 @@ describe('metrics', () => {
         applications: [{ client_id: CLIENT, name: 'Operations', grant_types: [OTP_GRANT] }],
         connections: [
           { name: 'email', strategy: 'email' },
-          {
-            name: 'sms',
-            strategy: 'sms',
-            options: {
-              provider: 'twilio',
-              twilio_sid: `AC${'0123456789abcdef'.repeat(2)}`,
-              twilio_token: 'operations-twilio-token',
-              from: '+15005550006',
-              twilio_base_url: twilio.url,
-            },
-          },
+          twilio.twilioConnection('operations-twilio-token'),
           {
             name: 'email-strict',
             strategy: 'email',

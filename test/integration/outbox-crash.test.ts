@@ -38,19 +38,7 @@ describe('a crash between "stored" and "sent"', () => {
       configFile,
       JSON.stringify({
         applications: [{ client_id: CLIENT, name: 'Crash', grant_types: [OTP_GRANT] }],
-        connections: [
-          {
-            name: 'sms',
-            strategy: 'sms',
-            options: {
-              provider: 'twilio',
-              twilio_sid: `AC${'0123456789abcdef'.repeat(2)}`,
-              twilio_token: 'crash-test-token',
-              from: '+15005550006',
-              twilio_base_url: twilio.url,
-            },
-          },
-        ],
+        connections: [twilio.twilioConnection('crash-test-token')],
         delivery: { send_timeout_ms: 1000, poll_ms: 100 },
       }),
     );

@@ -14,6 +14,19 @@ const databaseUrl = testDatabaseUrl();
 const redisUrl = testRedisUrl();
 const CLIENT = 'scale-app-000001';
 
+/** The config every instance of one deployment shares: one database schema, one Redis, one master key. */
+function deployment(schema: string) {
+  return {
+    database_url: databaseUrl,
+    database_schema: schema,
+    redis_url: redisUrl,
+    // Keys of this run only: the shared Redis keeps counts between runs.
+    redis_prefix: `${schema}:`,
+    master_key: randomBytes(32).toString('base64'),
+    applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+  };
+}
+
 describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and one Redis', () => {
   const schema = uniqueSchema('scale');
   let a: TestServer;
@@ -32,15 +45,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('two instances on one PostgreSQL and 
   });
 
   beforeAll(async () => {
-    const config = {
-      database_url: databaseUrl,
-      database_schema: schema,
-      redis_url: redisUrl,
-      // Keys of this run only: the shared Redis keeps counts between runs.
-      redis_prefix: `${schema}:`,
-      master_key: randomBytes(32).toString('base64'),
-      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
-    };
+    const config = deployment(schema);
     // Started at once, as a deployment's instances would be: migrations and seeding must not collide.
     // Both read one clock, as servers kept in time by NTP do.
     const clock = new ManualClock();
@@ -205,12 +210,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('start limits per identifier across t
   it('holds the per-identifier start limit across both instances', async () => {
     const schema = uniqueSchema('ident');
     const config = {
-      database_url: databaseUrl,
-      database_schema: schema,
-      redis_url: redisUrl,
-      redis_prefix: `${schema}:`,
-      master_key: randomBytes(32).toString('base64'),
-      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+      ...deployment(schema),
       connections: [
         {
           name: 'email',
@@ -251,12 +251,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('verification limits across two insta
 
   beforeAll(async () => {
     const config = {
-      database_url: databaseUrl,
-      database_schema: schema,
-      redis_url: redisUrl,
-      redis_prefix: `${schema}:`,
-      master_key: randomBytes(32).toString('base64'),
-      applications: [{ client_id: CLIENT, name: 'Scale', grant_types: [OTP_GRANT] }],
+      ...deployment(schema),
       trust_proxy: true,
       rate_limits: { verify_failures_per_ip: 6 },
       connections: [

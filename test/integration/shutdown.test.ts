@@ -90,19 +90,7 @@ describe('graceful shutdown', () => {
       configFile,
       JSON.stringify({
         applications: [{ client_id: CLIENT, name: 'Shutdown', grant_types: [OTP_GRANT] }],
-        connections: [
-          {
-            name: 'sms',
-            strategy: 'sms',
-            options: {
-              provider: 'twilio',
-              twilio_sid: `AC${'0123456789abcdef'.repeat(2)}`,
-              twilio_token: 'shutdown-test-token',
-              from: '+15005550006',
-              twilio_base_url: twilio.url,
-            },
-          },
-        ],
+        connections: [twilio.twilioConnection('shutdown-test-token')],
         // The first try hangs until its timeout; the retry that follows is sent.
         delivery: { send_timeout_ms: 1500, max_wait_ms: 5000, retry_base_ms: 10, poll_ms: 100 },
       }),
