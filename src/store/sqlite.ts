@@ -1,45 +1,43 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { KyselyStore } from './kysely-store.ts';
+import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
 import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
 /**
- * Opens (creating if needed) the SQLite file. WAL with synchronous=NORMAL keeps every committed
- * transaction across a process kill; statements are prepared once and reused, because preparing
- * on every query costs more than running most of them.
+ * Opens (creating if needed) the SQLite file, on a thread of its own (sqlite-thread.ts): the
+ * server's thread goes on with other requests while SQLite works. WAL with synchronous=NORMAL
+ * keeps every committed transaction across a process kill; statements are prepared once and
+ * reused, because preparing on every query costs more than running most of them.
  */
 export function openSqliteStore(file: string, connectionCodec?: ConnectionCodec): KyselyStore {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(file);
-  // Users, token hashes and sealed credentials: readable by the server's own user only.
-  if (file !== ':memory:') chmodSync(file, 0o600);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  const statements = new Map<string, SQLite.Statement>();
-  const database = {
-    close: () => sqlite.close(),
-    prepare: (sql: string) => {
-      let statement = statements.get(sql);
-      if (!statement) {
-        // Queries are built from a fixed set of shapes; the cap only guards against a future dynamic one.
-        if (statements.size > 1000) statements.clear();
-        statement = sqlite.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Users, token hashes and sealed credentials: readable by the server's own user only.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+  }
+  const thread = new SqliteThread({
+    file,
+    pragmas: [
+      'journal_mode = WAL',
+      'synchronous = NORMAL',
+      'busy_timeout = 5000',
+      'foreign_keys = ON',
+      // SQLite's own default page cache (better-sqlite3 raises it to 16 MB): pages beyond it are
+      // read from the operating system's file cache, which costs a login nothing measurable
+      // (bench/README.md) and keeps them out of the server's resident memory.
+      'cache_size = -2000',
+    ],
+  });
+  const db = new Kysely<Database>({ dialect: new SqliteThreadDialect(thread) });
   return new KyselyStore(db, connectionCodec, {
     // BEGIN IMMEDIATE takes the write lock (another process waits, up to busy_timeout, on its own
     // BEGIN IMMEDIATE), and the whole migration run commits or rolls back as one.
-    // Stores of one process on one file take turns first: better-sqlite3 waits for a lock
-    // synchronously, which would stall the very process holding it.
+    // Stores of one process on one file take turns first, so that they never wait on each other's
+    // lock for busy_timeout.
     exclusive: (run) =>
       inTurn(file, () =>
         db.connection().execute(async (connection) => {
@@ -49,7 +47,9 @@ export function openSqliteStore(file: string, connectionCodec?: ConnectionCodec)
             await sql`commit`.execute(connection);
             return result;
           } catch (error) {
-            await sql`rollback`.execute(connection);
+            await sql`rollback`.execute(connection).catch((failure: unknown) => {
+              if (!alreadyRolledBack(failure)) throw failure;
+            });
             throw error;
           }
         }),

@@ -7,6 +7,7 @@ const UNAVAILABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENOTFOUND',
   'SQLITE_BUSY',
+  'SQLITE_THREAD_EXITED', // the SQLite connection's thread is gone (store/sqlite-thread.ts)
   '08000', // connection_exception
   '08001', // sqlclient_unable_to_establish_sqlconnection
   '08003', // connection_does_not_exist
