@@ -22,5 +22,5 @@ USER node
 EXPOSE 3000
 # /healthz: the process is up. Load balancers should use /readyz (database and Redis reachable).
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/tessera.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/tessera.js"]
 CMD ["start"]

@@ -6,6 +6,7 @@ import { AuthError } from './core/errors.ts';
 import { issueManagementToken } from './core/management-tokens.ts';
 import { MasterKeyError } from './core/secret-box.ts';
 import { templateReport } from './delivery/message.ts';
+import { tuneHeap } from './heap-tuning.ts';
 import { createLogger } from './http/logger.ts';
 import { keysCommand } from './keys-command.ts';
 import { closeOnSignals, startServer } from './server.ts';
@@ -33,7 +34,7 @@ Options:
 
 /** Applies the schema migrations and exits; `start` does the same, so this is for operators who migrate first. */
 async function migrate(config: Config): Promise<void> {
-  const store = openStore(config);
+  const store = await openStore(config);
   try {
     const applied = await store.migrate();
     process.stdout.write(
@@ -107,6 +108,7 @@ function withoutCredentials(url: string): string {
 }
 
 async function start(config: Config): Promise<void> {
+  tuneHeap();
   const server = await startServer(config);
   const { ctx } = server;
   const apps = await ctx.store.listApplications();

@@ -17,9 +17,8 @@ import { templateProblems } from './delivery/message.ts';
 import { Outbox, type OutboxLogger } from './delivery/outbox.ts';
 import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
 import { MemoryCounters } from './limits/counters.ts';
-import { type CountersLogger, RedisCounters } from './limits/redis-counters.ts';
+import type { CountersLogger } from './limits/redis-counters.ts';
 import { Metrics } from './metrics.ts';
-import { openPostgresStore } from './store/postgres.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { ConnectionCodec, Store } from './store/store.ts';
 
@@ -58,7 +57,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const box = new SecretBox(loadMasterKey(config));
-  const store = openStore(config, sealedConnections(box, providerSecretPaths()));
+  const store = await openStore(config, sealedConnections(box, providerSecretPaths()));
   try {
     await store.migrate();
     // Before anything is sealed or made with it: a wrong key must stop the start, not replace keys.
@@ -113,6 +112,8 @@ export async function closeTessera(ctx: Tessera): Promise<void> {
 /** Redis counters (shared by every instance) when `redis_url` is set, else this process's memory. */
 async function openCounters(config: Config, logger: CountersLogger, metrics: Metrics): Promise<Counters> {
   if (config.redis_url === undefined) return new MemoryCounters();
+  // Loaded only when used: a server on one machine never holds the Redis client in memory.
+  const { RedisCounters } = await import('./limits/redis-counters.ts');
   const counters = RedisCounters.open(config.redis_url, {
     logger,
     prefix: config.redis_prefix,
@@ -122,13 +123,18 @@ async function openCounters(config: Config, logger: CountersLogger, metrics: Met
   return counters;
 }
 
-/** PostgreSQL when `database_url` is set, else the SQLite file `tessera.db` in data_dir. */
-export function openStore(config: Config, connectionCodec?: ConnectionCodec): Store {
-  if (config.database_url !== undefined)
+/**
+ * PostgreSQL when `database_url` is set, else the SQLite file `tessera.db` in data_dir. The
+ * PostgreSQL driver is loaded only then, so a server on SQLite never holds it in memory.
+ */
+export async function openStore(config: Config, connectionCodec?: ConnectionCodec): Promise<Store> {
+  if (config.database_url !== undefined) {
+    const { openPostgresStore } = await import('./store/postgres.ts');
     return openPostgresStore(config.database_url, connectionCodec, {
       poolSize: config.database_pool_size,
       schema: config.database_schema,
     });
+  }
   return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec);
 }
 

@@ -33,7 +33,7 @@ export interface Secrets {
   /** HMAC key under which login codes are stored. */
   codeKey: Buffer;
   /** Key of the opaque (encrypted) access tokens issued when no API audience is asked for. */
-  accessTokenKey: Uint8Array;
+  accessTokenKey: CryptoKey;
   /** HMAC key of the proof-of-work challenges, so that any instance can check one another made. */
   powKey: Buffer;
 }

@@ -39,7 +39,14 @@ export async function loadSecrets(store: Store, box: SecretBox, random: Random):
   const powKey = await serverSecret(store, box, 'pow_hmac_key', random);
   return {
     codeKey: Buffer.from(codeKey, 'base64url'),
-    accessTokenKey: new Uint8Array(Buffer.from(accessTokenKey, 'base64url')),
+    // Imported once: jose would otherwise import the raw bytes again for every token it seals or opens.
+    accessTokenKey: await crypto.subtle.importKey(
+      'raw',
+      Buffer.from(accessTokenKey, 'base64url'),
+      'AES-GCM',
+      false,
+      ['encrypt', 'decrypt'],
+    ),
     powKey: Buffer.from(powKey, 'base64url'),
   };
 }

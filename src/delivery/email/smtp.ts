@@ -1,4 +1,4 @@
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { OutboundMessage } from '../message.ts';
 import {
   type Provider,
@@ -62,16 +62,16 @@ interface SmtpSettings {
   ca: string | null;
 }
 
-type Transporter = ReturnType<typeof createTransport>;
-
 /**
  * One transporter per provider; it opens a connection per message (no pool), so nothing stays
  * open between sends and there is nothing to close when the configuration is replaced.
+ * nodemailer is loaded at the first send: a server that never sends by SMTP never holds it.
  */
 class SmtpProvider implements Provider {
   readonly name = 'smtp';
   readonly channel = 'email';
-  readonly #transporter: Transporter;
+  readonly #settings: SmtpSettings;
+  #transporter: Promise<Transporter> | undefined;
   readonly #from: string | null;
   readonly #secrets: string[];
 
@@ -79,7 +79,13 @@ class SmtpProvider implements Provider {
     this.#from = from;
     const { user = '', pass = '' } = settings.auth ?? {};
     this.#secrets = settings.auth ? secretForms(pass, `\0${user}\0${pass}`, `${user}\0${user}\0${pass}`) : [];
-    this.#transporter = createTransport({
+    this.#settings = settings;
+  }
+
+  async #transport(): Promise<Transporter> {
+    const settings = this.#settings;
+    const { createTransport } = await import('nodemailer');
+    return createTransport({
       host: settings.host,
       port: settings.port,
       secure: settings.secure,
@@ -102,7 +108,9 @@ class SmtpProvider implements Provider {
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
     const sender = senderOf(message, this.#from);
     try {
-      const info = await this.#transporter.sendMail({
+      this.#transporter ??= this.#transport();
+      const transporter = await this.#transporter;
+      const info = await transporter.sendMail({
         from: sender.text,
         to: message.to,
         subject: message.subject ?? '',

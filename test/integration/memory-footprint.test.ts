@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServerProcess, startScriptNodeOptions } from '../../bench/server-process.ts';
+import { HEAP_GROWING_PERCENT, tuneHeap } from '../../src/heap-tuning.ts';
+
+const TESSERA = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
+
+/**
+ * A server on SQLite, started as `npm start` starts it, records every module it loads: the
+ * PostgreSQL and Redis clients and nodemailer stay out of its memory until something uses them.
+ */
+describe('what a server on SQLite holds in memory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-footprint-'));
+  const loaded = join(dir, 'loaded.txt');
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + '\\n'); return next(url, context); }`,
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});`,
+    );
+    server = await ServerProcess.spawn(
+      process.execPath,
+      ['--import', register, ...startScriptNodeOptions(), TESSERA, 'start'],
+      {
+        TESSERA_DATA_DIR: dir,
+        NODE_ENV: 'production',
+        TESSERA_DEV_INBOX: 'true',
+        LOG_LEVEL: 'warn',
+      },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads neither the PostgreSQL nor the Redis client nor nodemailer', async () => {
+    const response = await fetch(`${server.origin}/passwordless/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'nobody', connection: 'email', email: 'a@example.com' }),
+    });
+    expect(response.status).toBe(400);
+    const modules = readFileSync(loaded, 'utf8');
+    // The hook saw the server's own modules and its dependencies, so an absence means something.
+    expect(modules).toContain('/node_modules/fastify/');
+    expect(modules).toContain('/node_modules/kysely/');
+    for (const name of ['pg', 'ioredis', 'nodemailer', '@electric-sql/pglite'])
+      expect(modules).not.toContain(`/node_modules/${name}/`);
+  });
+});
+
+describe('heap tuning', () => {
+  it('is applied by `tessera start`, and leaves a value the operator chose alone', () => {
+    expect(tuneHeap(['--heap-growing-percent=50'], '')).toBe(false);
+    expect(tuneHeap([], '--max-old-space-size=512 --heap_growing_percent=35')).toBe(false);
+    const before = getHeapStatistics().heap_size_limit;
+    expect(tuneHeap([], '')).toBe(true);
+    expect(HEAP_GROWING_PERCENT).toBeGreaterThan(0);
+    expect(getHeapStatistics().heap_size_limit).toBe(before);
+  });
+
+  it('starts the server with a young generation of a few megabytes, as npm start and the image do', () => {
+    const options = startScriptNodeOptions();
+    expect(options).toContain('--max-semi-space-size=4');
+    expect(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')).toContain(
+      `"node", ${options.map((o) => JSON.stringify(o)).join(', ')}, "bin/tessera.js"`,
+    );
+  });
+});
