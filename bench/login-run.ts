@@ -161,6 +161,87 @@ export async function loginRun(
   }
 }
 
+/** The growth figure: logins/s with `smallUsers` and with `largeUsers` existing users, measured in turns. */
+export interface GrowthRun {
+  smallUsers: number;
+  largeUsers: number;
+  /** Timed windows on each deployment, taken in turns: small, large, large, small, small, large... */
+  windows: number;
+  small: { perSecond: number; completed: number };
+  large: { perSecond: number; completed: number };
+  /** large over small: 1 means existing users cost nothing. */
+  ratio: number;
+  errors: number;
+  firstError?: string;
+}
+
+/**
+ * The same ES256 login run against two deployments up side by side, one with `smallUsers` and one
+ * with `largeUsers` existing users, in short windows taken in turns (ABBA...), so that a machine
+ * whose speed drifts during the bench (shared machines do, by 20 % or more) moves both alike.
+ */
+export async function growthRun(
+  settings: RunSettings,
+  smallUsers: number,
+  largeUsers: number,
+  windows = 8,
+): Promise<GrowthRun> {
+  const small = await deploy(settings.target, 'ES256', smallUsers, settings.log);
+  let large: Deployment | undefined;
+  const clients: LoadClient[] = [];
+  try {
+    large = await deploy(settings.target, 'ES256', largeUsers, settings.log);
+    const sides = [small, large].map((deployment, i) => {
+      const client = new LoadClient(
+        deployment.servers.map((s) => s.origin),
+        settings.concurrency,
+      );
+      clients.push(client);
+      return {
+        client,
+        login: loginFlow(client, `growth${i}-${Date.now().toString(36)}`),
+        completed: 0,
+        seconds: 0,
+      };
+    });
+    let errors = 0;
+    let firstError: string | undefined;
+    for (const side of sides) {
+      await side.client.warm();
+      await closedLoop(settings.concurrency, 1000, (i) => side.login(`w${i}`).then(() => undefined));
+    }
+    const windowMs = Math.max(500, (settings.seconds * 1000) / 2);
+    for (let w = 0; w < windows; w++) {
+      // small, large, large, small, ...: a steady drift favours neither.
+      const side = sides[Math.floor((w + 1) / 2) % 2] as (typeof sides)[number];
+      const result = await closedLoop(settings.concurrency, windowMs, (i) =>
+        side.login(`g${w}-${i}`).then(() => undefined),
+      );
+      side.completed += result.completed;
+      side.seconds += result.seconds;
+      errors += result.errors;
+      firstError ??= result.firstError;
+    }
+    const [a, b] = sides.map((side) => ({
+      perSecond: round(side.completed / Math.max(0.001, side.seconds)),
+      completed: side.completed,
+    })) as [GrowthRun['small'], GrowthRun['large']];
+    return {
+      smallUsers,
+      largeUsers,
+      windows,
+      small: a,
+      large: b,
+      ratio: round(b.perSecond / Math.max(0.001, a.perSecond), 3),
+      errors,
+      ...(firstError !== undefined && { firstError }),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([small.dispose(), large?.dispose()]);
+  }
+}
+
 /**
  * One login as a client makes it: start, read the code from the dev inbox, exchange it. Each login
  * is a new user (so also a sign-up). Every request may go to a different instance.

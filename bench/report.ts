@@ -1,4 +1,4 @@
-import type { LoginRun } from './login-run.ts';
+import type { GrowthRun, LoginRun } from './login-run.ts';
 
 /** What `npm run bench` writes to its results file (one store, one number of instances). */
 export interface BenchResults {
@@ -18,6 +18,8 @@ export interface BenchResults {
   };
   ceilings: { bareFastifyPerSecond: number; signsPerSecond: Record<string, number> };
   runs: { rs256: LoginRun; es256: LoginRun; es256_1m?: LoginRun };
+  /** The growth figure, from the two deployments measured in turns. */
+  growth?: GrowthRun;
   fractions: Record<string, number>;
   errors: number;
 }
@@ -80,6 +82,14 @@ export function resultsTable(results: BenchResults): string {
       run.peakRssMbByInstance.join(' / '),
     ]);
     if (run.errors > 0) rows.push([`${label}: ERRORS`, `${run.errors} (first: ${run.firstError})`]);
+  }
+  const growth = results.growth;
+  if (growth) {
+    rows.push([
+      `growth, in turns (${growth.windows} windows): ES256 logins/s with ${growth.smallUsers.toLocaleString('en')} / ${growth.largeUsers.toLocaleString('en')} users`,
+      `${growth.small.perSecond} / ${growth.large.perSecond}`,
+    ]);
+    if (growth.errors > 0) rows.push(['growth: ERRORS', `${growth.errors} (first: ${growth.firstError})`]);
   }
   for (const [key, value] of Object.entries(results.fractions))
     rows.push([`fraction: ${key}`, String(value)]);

@@ -3,6 +3,19 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const TESSERA = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
+
+/**
+ * The node options `npm start` runs the server with (package.json's start script, e.g. the young
+ * generation's size), so that what the bench measures is what an operator runs.
+ */
+export function startScriptNodeOptions(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const words = String(pkg.scripts.start).split(/\s+/);
+  const from = words.indexOf('node');
+  const to = words.indexOf('bin/tessera.js');
+  if (from !== 0 || to < from) throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(from + 1, to);
+}
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 class PortTaken extends Error {}
@@ -20,9 +33,9 @@ export class ServerProcess {
     readonly origin: string,
   ) {}
 
-  /** Starts `bin/tessera.js start` and waits until it listens. */
+  /** Starts `bin/tessera.js start` as `npm start` does, and waits until it listens. */
   static tessera(env: Record<string, string>): Promise<ServerProcess> {
-    return ServerProcess.spawn(process.execPath, [TESSERA, 'start'], env);
+    return ServerProcess.spawn(process.execPath, [...startScriptNodeOptions(), TESSERA, 'start'], env);
   }
 
   /**
