@@ -6,12 +6,12 @@ import {
   type Driver,
   Kysely,
   PostgresAdapter,
-  PostgresIntrospector,
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
 import { KyselyStore } from './kysely-store.ts';
 import { currentSchema } from './postgres.ts';
+import { SchemaIntrospector } from './schema-introspector.ts';
 import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
@@ -34,7 +34,7 @@ class PgliteDialect implements Dialect {
     return new PgliteDriver(this.pglite);
   }
   createIntrospector(db: Kysely<unknown>) {
-    return new PostgresIntrospector(db);
+    return new SchemaIntrospector(db);
   }
   createQueryCompiler() {
     return new PostgresQueryCompiler();

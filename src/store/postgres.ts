@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.ts';
+import { SchemaIntrospector } from './schema-introspector.ts';
 import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
@@ -46,7 +47,7 @@ export function openPostgresStore(
   // using it, if any; the event itself must not go unhandled, or it would end the process.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   const schema = async () => {
     if (options.schema === undefined) return currentSchema(db);
     try {
@@ -58,6 +59,13 @@ export function openPostgresStore(
     return options.schema;
   };
   return new KyselyStore(db, connectionCodec, { schema });
+}
+
+/** Kysely's PostgreSQL dialect, introspecting only the schema Tessera works in (see SchemaIntrospector). */
+class OwnSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): SchemaIntrospector {
+    return new SchemaIntrospector(db);
+  }
 }
 
 /** The schema unqualified tables go into: the first of the connection's search_path that exists. */

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   AuthorizationCode,
@@ -8,7 +9,8 @@ import type {
 } from '../../src/core/model.ts';
 import type { KyselyStore } from '../../src/store/kysely-store.ts';
 import type { ConnectionCodec } from '../../src/store/store.ts';
-import { type OpenedStore, storeKinds } from '../helpers/stores.ts';
+import { testDatabaseUrl, uniqueSchema } from '../helpers/services.ts';
+import { type OpenedStore, postgresKind, storeKinds } from '../helpers/stores.ts';
 
 // The Store contract: every implementation (SQLite, PGlite, the real PostgreSQL) passes the same
 // tests, above all the atomic ones that single-use codes and attempt limits rest on.
@@ -463,6 +465,52 @@ describe.each(storeKinds())('migrations on $name', (kind) => {
       await fresh.dispose();
     }
   });
+});
+
+const postgresUrl = testDatabaseUrl();
+
+// Another client on the same PostgreSQL database (another deployment's tests, a tenant's teardown)
+// making and dropping schemas while an instance starts: the instance's migrations must not read
+// those schemas. (PGlite is one session, so nothing can drop a schema during its migrations.)
+describe.skipIf(!postgresUrl)('migrations on postgres while another client drops schemas', () => {
+  it('migrate every time', async () => {
+    const url = postgresUrl as string;
+    const churn = new pg.Client({ connectionString: url });
+    await churn.connect();
+    let stop = false;
+    const churning = (async () => {
+      while (!stop) {
+        const schema = uniqueSchema('churn');
+        await churn.query(
+          `create schema ${schema}; create table ${schema}.t (id serial primary key, a text)`,
+        );
+        await churn.query(`drop schema ${schema} cascade`);
+      }
+    })();
+    const failures: string[] = [];
+    try {
+      for (let n = 0; n < 15; n++) {
+        const fresh = await postgresKind(url).fresh(1);
+        try {
+          const store = fresh.stores[0] as KyselyStore;
+          await store.migrate();
+          // What the migrator reads: this store's own tables, of one schema, and nothing else's.
+          const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+          expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['users', 'kysely_migration']));
+          expect(new Set(tables.map((t) => t.schema)).size).toBe(1);
+        } catch (error) {
+          failures.push(String(error));
+        } finally {
+          await fresh.dispose();
+        }
+      }
+    } finally {
+      stop = true;
+      await churning;
+      await churn.end();
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
 });
 
 describe.each(storeKinds())('applications and connections read by another store on $name', (kind) => {
