@@ -1,6 +1,7 @@
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Counters, Hit } from '../core/start-limits.ts';
 import { MemoryHolds } from './holds.ts';
+import { memoryLimiter } from './memory-limiter.ts';
 
 /**
  * What every Counters implementation shares: one rate-limiter-flexible limiter per bucket and
@@ -50,7 +51,7 @@ export class MemoryCounters extends LimiterCounters implements Counters {
   private readonly holds = new MemoryHolds();
 
   protected makeLimiter(name: string, points: number, durationS: number): RateLimiterAbstract {
-    return new RateLimiterMemory({ keyPrefix: name, points, duration: durationS });
+    return memoryLimiter(name, points, durationS);
   }
 
   async hold(bucket: string, key: string, until: number, ttlS: number): Promise<void> {

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Counters } from '../core/start-limits.ts';
 import { LimiterCounters } from './counters.ts';
 import { MemoryHolds } from './holds.ts';
+import { memoryLimiter } from './memory-limiter.ts';
 
 export interface CountersLogger {
   warn(details: object, message: string): void;
@@ -134,7 +135,7 @@ export class RedisCounters extends LimiterCounters implements Counters {
       points,
       duration: durationS,
       rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration: durationS }),
+      insuranceLimiter: memoryLimiter(name, points, durationS),
     });
   }
 
