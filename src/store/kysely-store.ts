@@ -62,6 +62,8 @@ export class KyselyStore implements Store {
       const migrator = new Migrator({
         db,
         provider: migrationProvider,
+        // Names are '0001_…': byte order is their order, with no collation data loaded from ICU.
+        nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
         ...(schema !== undefined && { migrationTableSchema: schema }),
       });
       const { error, results = [] } = await migrator.migrateToLatest();

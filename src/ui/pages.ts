@@ -9,6 +9,8 @@ const engine = new Liquid({
   outputEscape: 'escape',
   cache: true,
   strictFilters: true,
+  // Given, so that liquidjs does not read ICU's date data at start (see delivery/templates.ts).
+  locale: 'en-US',
 });
 
 /** The shared stylesheet, served from this origin so the pages need no inline style or foreign font. */
