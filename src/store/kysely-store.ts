@@ -1,4 +1,4 @@
-import { type Kysely, Migrator, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, Migrator, type Selectable, sql } from 'kysely';
 import type {
   Application,
   Connection,
@@ -16,8 +16,9 @@ import type {
 import { ExpiringCache } from './expiring-cache.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
 import { migrationProvider } from './migrations.ts';
+import { Prepared, slotsFor } from './prepared.ts';
 import type { ConnectionCodec, IdentifierField, NewUser, PurgeBefore, Store, UserPatch } from './store.ts';
-import type { Database, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
+import type { Database, InboxMessageRow, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
 
 export interface MigrationSetup {
   /**
@@ -47,7 +48,11 @@ export class KyselyStore implements Store {
   ) {
     this.applications = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
     this.connections = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
+    this.q = loginQueries(db);
   }
+
+  /** The statements of a login, compiled once (see Prepared). */
+  private readonly q: ReturnType<typeof loginQueries>;
 
   // Every request reads its application and connection; they change only when an instance starts
   // (or an operator edits them), so each instance keeps them for a moment instead of reading and
@@ -180,49 +185,36 @@ export class KyselyStore implements Store {
   }
 
   async getUser(userId: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
+    const row = await this.q.getUser.first(this.db, { user_id: userId });
     return row ? toUser(row) : undefined;
   }
 
   async findUser(connection: string, field: IdentifierField, value: string): Promise<User | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('connection', '=', connection)
-      .where(field, '=', value)
-      .executeTakeFirst();
+    const query = field === 'email' ? this.q.findUserByEmail : this.q.findUserByPhone;
+    const row = await query.first(this.db, { connection, value });
     return row ? toUser(row) : undefined;
   }
 
   async createUser(user: NewUser): Promise<{ user: User; created: boolean }> {
-    const row = await this.db
-      .insertInto('users')
-      .values({
-        user_id: user.user_id,
-        connection: user.connection,
-        email: user.email,
-        email_verified: user.email_verified ? 1 : 0,
-        phone_number: user.phone_number,
-        phone_verified: user.phone_verified ? 1 : 0,
-        name: user.name ?? null,
-        nickname: user.nickname ?? null,
-        picture: user.picture ?? null,
-        created_at: user.created_at,
-        updated_at: user.created_at,
-        last_login: user.last_login ?? null,
-        last_ip: user.last_ip ?? null,
-        logins_count: user.logins_count ?? 0,
-        app_metadata: JSON.stringify(user.app_metadata ?? {}),
-        user_metadata: JSON.stringify(user.user_metadata ?? {}),
-        blocked: user.blocked ? 1 : 0,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.q.createUser.first(this.db, {
+      user_id: user.user_id,
+      connection: user.connection,
+      email: user.email,
+      email_verified: user.email_verified ? 1 : 0,
+      phone_number: user.phone_number,
+      phone_verified: user.phone_verified ? 1 : 0,
+      name: user.name ?? null,
+      nickname: user.nickname ?? null,
+      picture: user.picture ?? null,
+      created_at: user.created_at,
+      updated_at: user.created_at,
+      last_login: user.last_login ?? null,
+      last_ip: user.last_ip ?? null,
+      logins_count: user.logins_count ?? 0,
+      app_metadata: JSON.stringify(user.app_metadata ?? {}),
+      user_metadata: JSON.stringify(user.user_metadata ?? {}),
+      blocked: user.blocked ? 1 : 0,
+    });
     if (row) return { user: toUser(row), created: true };
     const field: IdentifierField = user.email !== null ? 'email' : 'phone_number';
     const existing = await this.findUser(user.connection, field, (user.email ?? user.phone_number) as string);
@@ -271,15 +263,7 @@ export class KyselyStore implements Store {
   }
 
   async putLoginCode(code: LoginCode): Promise<void> {
-    const row = fromLoginCode(code);
-    const { id, client_id, connection, identifier, ...replaced } = row;
-    await this.db
-      .insertInto('login_codes')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['client_id', 'connection', 'identifier']).doUpdateSet({ id, ...replaced }),
-      )
-      .execute();
+    await this.q.putLoginCode.run(this.db, fromLoginCode(code));
   }
 
   async findLoginCode(
@@ -287,26 +271,12 @@ export class KyselyStore implements Store {
     connection: string,
     identifier: string,
   ): Promise<LoginCode | undefined> {
-    const row = await this.db
-      .selectFrom('login_codes')
-      .selectAll()
-      .where('client_id', '=', clientId)
-      .where('connection', '=', connection)
-      .where('identifier', '=', identifier)
-      .executeTakeFirst();
+    const row = await this.q.findLoginCode.first(this.db, { client_id: clientId, connection, identifier });
     return row ? toLoginCode(row) : undefined;
   }
 
   async takeLoginAttempt(id: string, now: number): Promise<LoginCode | undefined> {
-    const row = await this.db
-      .updateTable('login_codes')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .where('expires_at', '>', now)
-      .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
-      .returningAll()
-      .executeTakeFirst();
+    const row = await this.q.takeLoginAttempt.first(this.db, { id, now });
     return row ? toLoginCode(row) : undefined;
   }
 
@@ -320,13 +290,8 @@ export class KyselyStore implements Store {
   }
 
   async consumeLoginCode(id: string, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('login_codes')
-      .set({ consumed_at: now })
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    const result = await this.q.consumeLoginCode.run(this.db, { id, now });
+    return Number(result.numAffectedRows) === 1;
   }
 
   async deleteLoginCode(id: string): Promise<void> {
@@ -424,16 +389,20 @@ export class KyselyStore implements Store {
 
   async putInboxMessage(message: InboxMessage): Promise<void> {
     const { to, ...rest } = message;
-    await this.db
-      .insertInto('inbox_messages')
-      .values({ ...rest, recipient: to })
-      .execute();
+    await this.q.putInboxMessage.run(this.db, { ...rest, recipient: to });
   }
 
   async listInboxMessages(to: string | undefined, limit: number): Promise<InboxMessage[]> {
-    let query = this.db.selectFrom('inbox_messages').selectAll();
-    if (to !== undefined) query = query.where('recipient', '=', to);
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const rows =
+      to === undefined
+        ? await this.db
+            .selectFrom('inbox_messages')
+            .selectAll()
+            .orderBy('created_at', 'desc')
+            .orderBy('id', 'desc')
+            .limit(limit)
+            .execute()
+        : (await this.q.listInboxMessagesTo.run(this.db, { recipient: to, limit })).rows;
     return rows.map(({ recipient, ...rest }) => ({
       ...rest,
       to: recipient,
@@ -685,5 +654,137 @@ function toLoginTicket(row: Selectable<Database['login_tickets']>): LoginTicket 
   return {
     ...numbers(row, ['auth_time', 'expires_at']),
     consumed_at: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}
+
+const USER_COLUMNS = [
+  'user_id',
+  'connection',
+  'email',
+  'email_verified',
+  'phone_number',
+  'phone_verified',
+  'name',
+  'nickname',
+  'picture',
+  'created_at',
+  'updated_at',
+  'last_login',
+  'last_ip',
+  'logins_count',
+  'app_metadata',
+  'user_metadata',
+  'blocked',
+] as const satisfies readonly (keyof UserRow)[];
+
+const LOGIN_CODE_COLUMNS = [
+  'id',
+  'client_id',
+  'connection',
+  'identifier',
+  'send',
+  'code_hash',
+  'binding_hash',
+  'auth_params',
+  'attempts',
+  'max_attempts',
+  'created_at',
+  'expires_at',
+  'consumed_at',
+] as const satisfies readonly (keyof LoginCodeRow)[];
+
+const INBOX_COLUMNS = [
+  'id',
+  'recipient',
+  'channel',
+  'subject',
+  'text',
+  'html',
+  'code',
+  'link',
+  'created_at',
+] as const satisfies readonly (keyof InboxMessageRow)[];
+
+/**
+ * The statements every login makes (and /userinfo's user lookup), as prepared queries. The column
+ * lists must name every column of their row: a value without a column is refused when run, and
+ * the contract tests read back every field.
+ */
+function loginQueries(db: Kysely<Database>) {
+  return {
+    getUser: new Prepared<{ user_id: string }, Selectable<UserRow>>((p) =>
+      db.selectFrom('users').selectAll().where('user_id', '=', p('user_id')),
+    ),
+    findUserByEmail: new Prepared<{ connection: string; value: string }, Selectable<UserRow>>((p) =>
+      db
+        .selectFrom('users')
+        .selectAll()
+        .where('connection', '=', p('connection'))
+        .where('email', '=', p('value')),
+    ),
+    findUserByPhone: new Prepared<{ connection: string; value: string }, Selectable<UserRow>>((p) =>
+      db
+        .selectFrom('users')
+        .selectAll()
+        .where('connection', '=', p('connection'))
+        .where('phone_number', '=', p('value')),
+    ),
+    createUser: new Prepared<Insertable<UserRow>, Selectable<UserRow>>((p) =>
+      db
+        .insertInto('users')
+        .values(slotsFor(p, USER_COLUMNS))
+        .onConflict((oc) => oc.doNothing())
+        .returningAll(),
+    ),
+    putLoginCode: new Prepared<LoginCodeRow, never>((p) => {
+      const { id, client_id, connection, identifier, ...replaced } = slotsFor(p, LOGIN_CODE_COLUMNS);
+      return db
+        .insertInto('login_codes')
+        .values({ id, client_id, connection, identifier, ...replaced })
+        .onConflict((oc) =>
+          oc.columns(['client_id', 'connection', 'identifier']).doUpdateSet({ id, ...replaced }),
+        );
+    }),
+    findLoginCode: new Prepared<
+      { client_id: string; connection: string; identifier: string },
+      Selectable<LoginCodeRow>
+    >((p) =>
+      db
+        .selectFrom('login_codes')
+        .selectAll()
+        .where('client_id', '=', p('client_id'))
+        .where('connection', '=', p('connection'))
+        .where('identifier', '=', p('identifier')),
+    ),
+    takeLoginAttempt: new Prepared<{ id: string; now: number }, Selectable<LoginCodeRow>>((p) =>
+      db
+        .updateTable('login_codes')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+        .where('id', '=', p('id'))
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', p('now'))
+        .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+        .returningAll(),
+    ),
+    consumeLoginCode: new Prepared<{ id: string; now: number }, never>((p) =>
+      db
+        .updateTable('login_codes')
+        .set({ consumed_at: p('now') })
+        .where('id', '=', p('id'))
+        .where('consumed_at', 'is', null),
+    ),
+    putInboxMessage: new Prepared<InboxMessageRow, never>((p) =>
+      db.insertInto('inbox_messages').values(slotsFor(p, INBOX_COLUMNS)),
+    ),
+    listInboxMessagesTo: new Prepared<{ recipient: string; limit: number }, Selectable<InboxMessageRow>>(
+      (p) =>
+        db
+          .selectFrom('inbox_messages')
+          .selectAll()
+          .where('recipient', '=', p('recipient'))
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(p('limit')),
+    ),
   };
 }
