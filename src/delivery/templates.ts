@@ -26,8 +26,9 @@ export class TemplateError extends Error {
 }
 
 // A locale given, liquidjs does not ask Intl for the default one at start: that loads ICU's date
-// data (about 6 MB of the node binary's pages, resident from then on) for the `date` filter, which
-// Tessera's templates do not use.
+// data (about 6 MB of the node binary's pages, resident from then on), which Tessera's own
+// templates never need. It also makes the `date` filter's day and month names English whatever the
+// host's locale (docs/configuration.md says so), instead of depending on the machine.
 const html = new Liquid({ outputEscape: 'escape', strictFilters: true, locale: 'en-US' });
 const text = new Liquid({ strictFilters: true, locale: 'en-US' });
 const parsed = new Map<string, Template[]>();

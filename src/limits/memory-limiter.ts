@@ -19,26 +19,31 @@ export function memoryLimiter(keyPrefix: string, points: number, durationS: numb
   return limiter;
 }
 
-/** A count and when it is forgotten (milliseconds since the epoch; 0: never). */
+/** A count, when it is forgotten (milliseconds since the epoch; 0: never), and its key. */
 interface Entry {
+  key: string;
   value: number;
   expiresAt: number;
 }
 
 /**
- * The interface of rate-limiter-flexible's MemoryStorage (incrby, set, get, delete), on one Map in
- * the order of expiry: every key of a limiter lives as long (its window), and a key set anew moves
- * to the end, so expired keys are always at the front and are dropped from there as new keys come,
- * with no timer at all. A key set with another duration (a block) may sit behind an expired one for
- * a while; it is still answered right, because every read checks the time. Keys without a duration
- * (none of Tessera's limits has one) are passed over.
+ * The interface of rate-limiter-flexible's MemoryStorage (incrby, set, get, delete), on a Map of
+ * the counts and a queue of them in the order they were set. Every key of a limiter lives as long
+ * (its window), so the queue is in the order of expiry: expired counts are dropped from its head
+ * as keys are counted, each once, with no timer at all and no walk over the map. A count set with
+ * another duration (a block) may wait in the queue behind a later one for a while; it is still
+ * answered right, because every read checks the time. Counts without a duration (none of
+ * Tessera's limits has one) are not queued.
  */
 export class CompactStorage {
   private readonly entries = new Map<string, Entry>();
+  private queue: Entry[] = [];
+  private head = 0;
 
   /** Adds `value` to the key's count, starting a new window of `durationS` if it has none. */
   incrby(key: string, value: number, durationS: number): RateLimiterRes {
     const now = Date.now();
+    this.dropExpired(now);
     const entry = this.live(key, now);
     if (entry === undefined) return this.set(key, value, durationS);
     entry.value += value;
@@ -50,9 +55,9 @@ export class CompactStorage {
     const now = Date.now();
     this.dropExpired(now);
     const durationMs = durationS * 1000;
-    this.entries.delete(key);
-    const entry: Entry = { value: Math.trunc(value), expiresAt: durationMs > 0 ? now + durationMs : 0 };
+    const entry: Entry = { key, value: Math.trunc(value), expiresAt: durationMs > 0 ? now + durationMs : 0 };
     this.entries.set(key, entry);
+    if (entry.expiresAt !== 0) this.queue.push(entry);
     return new RateLimiterRes(0, durationMs > 0 ? durationMs : -1, entry.value, true);
   }
 
@@ -80,12 +85,22 @@ export class CompactStorage {
     return undefined;
   }
 
-  /** Forgets the expired keys at the front (each key is dropped once, so this costs nothing on average). */
+  /**
+   * Forgets the expired counts at the head of the queue. A queued count its key no longer holds
+   * (set anew, or deleted) is only taken off the queue.
+   */
   private dropExpired(now: number): void {
-    for (const [key, entry] of this.entries) {
-      if (entry.expiresAt === 0) continue; // never expires (no limiter here sets one)
-      if (entry.expiresAt > now) return;
-      this.entries.delete(key);
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const entry = queue[this.head] as Entry;
+      if (entry.expiresAt > now) break;
+      if (this.entries.get(entry.key) === entry) this.entries.delete(entry.key);
+      this.head++;
+    }
+    // The queue's dead head is cut off once it is most of the array (amortised: each count once).
+    if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
     }
   }
 }

@@ -17,7 +17,9 @@ const MIGRATION_TABLES = ['kysely_migration', 'kysely_migration_lock'];
  * database and resolves each schema by name; a schema that another client drops meanwhile makes
  * that query fail ("schema … does not exist"), and with it the migrations, so an instance would not
  * start while anything else on the same database (another deployment's tests, a tenant's teardown)
- * dropped schemas. Reading one schema is also what a database with many schemas wants.
+ * dropped schemas. Reading one schema is also what a database with many schemas wants. Nothing
+ * here looks a table or schema up by name (a serial column is found through pg_depend), so a
+ * table dropped meanwhile in the same schema cannot fail it either.
  */
 export class SchemaIntrospector implements DatabaseIntrospector {
   private readonly all: PostgresIntrospector;
@@ -49,8 +51,12 @@ export class SchemaIntrospector implements DatabaseIntrospector {
       select c.relname as table, ns.nspname as schema, c.relkind = 'v' as is_view,
              a.attname as column, typ.typname as type, tns.nspname as type_schema,
              a.attnotnull as not_null, a.atthasdef as has_default,
-             (a.attidentity <> '' or pg_get_serial_sequence(c.oid::regclass::text, a.attname) is not null)
-               as auto_incrementing,
+             (a.attidentity <> '' or exists (
+               select 1 from pg_catalog.pg_depend d
+               join pg_catalog.pg_class seq on seq.oid = d.objid and seq.relkind = 'S'
+               where d.classid = 'pg_catalog.pg_class'::regclass and d.refobjid = c.oid
+                 and d.refobjsubid = a.attnum and d.deptype in ('a', 'i')
+             )) as auto_incrementing,
              col_description(a.attrelid, a.attnum) as comment
       from pg_catalog.pg_class c
       join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace

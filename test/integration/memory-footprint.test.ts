@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ServerProcess, startScriptNodeOptions } from '../../bench/server-process.ts';
 import { HEAP_GROWING_PERCENT, tuneHeap } from '../../src/heap-tuning.ts';
+import { openSqliteStore } from '../../src/store/sqlite.ts';
 
 const TESSERA = fileURLToPath(new URL('../../bin/tessera.js', import.meta.url));
 
@@ -85,6 +87,30 @@ String.prototype.localeCompare = function (...args) { note('localeCompare'); ret
     const response = await fetch(`${server.origin}/.well-known/openid-configuration`);
     expect(response.status).toBe(200);
     expect(existsSync(icu) ? readFileSync(icu, 'utf8') : '').toBe('');
+  });
+});
+
+describe('migrations on a restart', () => {
+  it('order what ran without ICU collation, also when two ran in the same millisecond', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-footprint-'));
+    const store = openSqliteStore(join(dir, 'tessera.db'));
+    try {
+      await store.migrate();
+      // Kysely orders migrations of one timestamp by name: the case a comparator is used in.
+      await sql`update kysely_migration set timestamp = (select min(timestamp) from kysely_migration)`.execute(
+        store.db,
+      );
+      const localeCompare = vi.spyOn(String.prototype, 'localeCompare');
+      try {
+        expect(await store.migrate()).toEqual([]);
+        expect(localeCompare).not.toHaveBeenCalled();
+      } finally {
+        localeCompare.mockRestore();
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -47,6 +47,15 @@ describe('memoryLimiter', () => {
     expect((await consume(limiter, 'k')).consumedPoints).toBe(1);
   });
 
+  it('starts a new window at minus one when a missing key is rewarded, as the library does', async () => {
+    const limiter = memoryLimiter('b', 2, 60);
+    await limiter.reward('k', 1);
+    expect((await limiter.get('k'))?.consumedPoints).toBe(-1);
+    await limiter.consume('k');
+    await limiter.consume('k');
+    expect((await consume(limiter, 'k')).consumedPoints).toBe(2);
+  });
+
   it('arms no timer per key, as the library storage did', async () => {
     const timers = vi.spyOn(globalThis, 'setTimeout');
     const ours = memoryLimiter('b', 5, 3600);
