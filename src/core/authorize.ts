@@ -3,13 +3,13 @@ import {
   type AuthorizationRequest,
   type AuthorizationResponse,
   checkAuthorizationRequest,
+  requestFromParams,
   successResponse,
 } from './authorization.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import { originAllowed, redeemLoginTicket } from './login-tickets.ts';
 import type { Connection } from './model.ts';
-import { RESPONSE_TYPES } from './passwordless.ts';
 import { currentSession, type SessionCookie, sessionServes, startSession } from './sessions.ts';
 import { resolveAudience } from './tokens.ts';
 
@@ -44,7 +44,6 @@ export type AuthorizeOutcome =
   /** Ask the app's cross-origin verification page for the verifier (no third-party cookies). */
   | { kind: 'verify'; coId: string; verificationUrl: string };
 
-const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 /**
  * Most characters (names and values) one authorize request may carry. A login transaction keeps
  * its parameters until it expires, so each stored row stays small whatever a caller sends.
@@ -90,18 +89,8 @@ export async function openAuthorizeRequest(
       `The specified redirect_uri '${redirectUri}' does not have a registered origin (web_origins or allowed_origins), needed for response_mode=web_message.`,
     );
   }
-  return {
-    app,
-    redirectUri,
-    responseType: query.response_type ?? '',
-    scope: query.scope,
-    state: query.state,
-    nonce: query.nonce,
-    audience: query.audience,
-    codeChallenge: query.code_challenge,
-    codeChallengeMethod: query.code_challenge_method,
-    responseMode: query.response_mode,
-  };
+  // An absent response_type stays absent (''), to be refused, rather than defaulting to `code`.
+  return requestFromParams(app, redirectUri, { ...query, response_type: query.response_type ?? '' });
 }
 
 /** Checks the rest of the request; these errors go back to the (now trusted) redirect_uri. */
@@ -111,26 +100,10 @@ export async function checkAuthorize(
   query: AuthorizeQuery,
 ): Promise<Authorize> {
   const invalid = (description: string) => new AuthError(400, 'invalid_request', description);
-  if (!RESPONSE_TYPES.has(request.responseType)) {
-    throw new AuthError(
-      400,
-      'unsupported_response_type',
-      'response_type must be code, token, id_token or "id_token token"',
-    );
-  }
   if (![undefined, 'query', 'fragment', 'web_message'].includes(request.responseMode)) {
     throw invalid('response_mode must be query, fragment or web_message');
   }
   checkAuthorizationRequest(request);
-  if (request.responseType === 'code') {
-    // A public client's code could be used by whoever intercepts the redirect: PKCE binds it.
-    if (request.codeChallenge === undefined && request.app.client_secret === undefined) {
-      throw invalid('code_challenge is required (PKCE with S256) for applications without a client_secret');
-    }
-    if (request.codeChallenge !== undefined && !PKCE_CHALLENGE.test(request.codeChallenge)) {
-      throw invalid('code_challenge must be 43 to 128 characters of A-Z a-z 0-9 . _ ~ -');
-    }
-  }
   resolveAudience(ctx, request.audience);
   const prompt = (query.prompt ?? '').split(' ').filter((p) => p.length > 0);
   if (prompt.includes('none') && prompt.length > 1) throw invalid('prompt=none cannot be combined');

@@ -3,6 +3,7 @@ import {
   type AuthorizationRequest,
   checkAuthorizationRequest,
   errorRedirect,
+  requestFromParams,
   successRedirect,
 } from './authorization.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
@@ -10,7 +11,7 @@ import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Connection, LoginCode } from './model.ts';
-import { checkCode, RESPONSE_TYPES } from './passwordless.ts';
+import { checkCode } from './passwordless.ts';
 import { type SessionCookie, startSession } from './sessions.ts';
 import { completeLogin } from './users.ts';
 
@@ -65,19 +66,7 @@ export async function openLink(ctx: Tessera, params: LinkParams): Promise<Opened
       'The redirect_uri of this link was changed after it was sent.',
     );
   }
-  const asked = stored ?? params;
-  const request: AuthorizationRequest = {
-    app,
-    redirectUri,
-    responseType: asked.response_type ?? 'code',
-    scope: asked.scope,
-    state: asked.state,
-    nonce: asked.nonce,
-    audience: asked.audience,
-    codeChallenge: asked.code_challenge,
-    codeChallengeMethod: asked.code_challenge_method,
-    responseMode: asked.response_mode,
-  };
+  const request = requestFromParams(app, redirectUri, stored ?? params);
   return { request, connection, identifier, secret: params.verification_code ?? '', code };
 }
 
@@ -118,13 +107,6 @@ export async function redeemLink(
 ): Promise<LinkOutcome> {
   const { request, connection, identifier } = link;
   try {
-    if (!RESPONSE_TYPES.has(request.responseType)) {
-      throw new AuthError(
-        400,
-        'unsupported_response_type',
-        'response_type must be code, token, id_token or "id_token token"',
-      );
-    }
     checkAuthorizationRequest(request);
     if (identifier === null) throw new AuthError(403, 'access_denied', 'Wrong email or verification code.');
     const check = { app: request.app, connection, identifier, secret: link.secret, ip };

@@ -1,4 +1,5 @@
 import { authenticateClient, findApplication, findConnection, isRegisteredCallback } from './applications.ts';
+import { checkAuthorizationRequest, RESPONSE_TYPES, requestFromParams } from './authorization.ts';
 import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
@@ -44,8 +45,6 @@ const AUTH_PARAM_KEYS = [
   'code_challenge_method',
   'response_mode',
 ] as const;
-
-export const RESPONSE_TYPES = new Set(['code', 'token', 'id_token', 'id_token token', 'token id_token']);
 
 /** `POST /passwordless/start`: makes a code (or link), stores its hash, and sends it. */
 export async function startPasswordless(ctx: Tessera, req: StartRequest): Promise<StartResult> {
@@ -193,14 +192,13 @@ function parseAuthParams(app: Application, raw: unknown, send: 'code' | 'link'):
     params.redirect_uri = fallback;
   }
   if (send === 'link') {
-    // A link the application could never complete is refused now, not when the user clicks it.
-    const responseType = params.response_type ?? 'code';
-    const grant = responseType.includes('code') ? 'authorization_code' : 'implicit';
-    if (!app.grant_types.includes(grant)) {
-      throw badRequest(
-        'bad.authParams',
-        `authParams.response_type ${responseType} needs the ${grant} grant, which the application does not have`,
-      );
+    // A link the application could never complete (a flow it may not use, a public client's code
+    // without PKCE) is refused now, not when the user clicks it.
+    try {
+      checkAuthorizationRequest(requestFromParams(app, params.redirect_uri as string, params));
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      throw badRequest('bad.authParams', `authParams: ${error.description}`);
     }
   }
   return params;
@@ -269,6 +267,7 @@ export async function checkCode(
   ]);
   if (!found || (found.send === 'link' && redeemable === 'code')) throw wrong;
   const now = ctx.clock.now();
+  if (found.send === 'link') return checkLinkSecret(ctx, check, found, mode, now);
   const taken = await ctx.store.takeLoginAttempt(found.id, now);
   if (!taken) {
     const latest = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
@@ -280,11 +279,9 @@ export async function checkCode(
     throw exhausted ? tooManyAttempts() : wrong;
   }
   const outOfAttempts = () => (taken.attempts >= taken.max_attempts ? tooManyAttempts() : wrong);
-  // A link's secret cannot be guessed, so a lock would only help someone keep its owner out.
-  const typed = taken.send === 'code';
-  if (typed && locked) throw outOfAttempts();
+  if (locked) throw outOfAttempts();
   if (!codeMatches(ctx.secrets.codeKey, taken.id, secret, taken.code_hash)) {
-    if (typed) await countWrongCode(ctx, connection, identifier);
+    await countWrongCode(ctx, connection, identifier);
     throw outOfAttempts();
   }
   if (mode === 'peek') {
@@ -297,6 +294,27 @@ export async function checkCode(
   if (!(await ctx.store.consumeLoginCode(taken.id, now))) throw wrong;
   await settleVerification(ctx, connection, identifier, ip);
   return taken;
+}
+
+/**
+ * A magic link's secret (256 bits) cannot be guessed, so it has no attempts to spend: counting
+ * wrong secrets against the link would only let anyone who knows the address kill it (posting the
+ * confirmation form with a made-up secret). Nor is it locked. A wrong secret counts toward the
+ * client's IP alone (admitVerification); the right one is consumed once, atomically.
+ */
+async function checkLinkSecret(
+  ctx: Tessera,
+  check: CodeCheck,
+  link: LoginCode,
+  mode: CheckMode,
+  now: number,
+): Promise<LoginCode> {
+  const wrong = wrongCode(check.connection);
+  if (link.consumed_at !== null || link.expires_at <= now) throw wrong;
+  if (!codeMatches(ctx.secrets.codeKey, link.id, check.secret, link.code_hash)) throw wrong;
+  if (mode === 'consume' && !(await ctx.store.consumeLoginCode(link.id, now))) throw wrong;
+  await settleVerification(ctx, check.connection, check.identifier, check.ip);
+  return link;
 }
 
 export function wrongCode(connection: Connection): AuthError {

@@ -771,7 +771,8 @@ function loginQueries(db: Kysely<Database>) {
         .updateTable('login_codes')
         .set({ consumed_at: p('now') })
         .where('id', '=', p('id'))
-        .where('consumed_at', 'is', null),
+        .where('consumed_at', 'is', null)
+        .where('expires_at', '>', p('now')),
     ),
     putInboxMessage: new Prepared<InboxMessageRow, never>((p) =>
       db.insertInto('inbox_messages').values(slotsFor(p, INBOX_COLUMNS)),

@@ -90,7 +90,7 @@ export interface Store {
   takeLoginAttempt(id: string, now: number): Promise<LoginCode | undefined>;
   /** Gives back an attempt counted for a check that proved right (the check did not consume). */
   returnLoginAttempt(id: string): Promise<void>;
-  /** Marks the code used if nobody else has; true only for the one caller that won. */
+  /** Marks the code used if it is live and nobody else has; true only for the one caller that won. */
   consumeLoginCode(id: string, now: number): Promise<boolean>;
   deleteLoginCode(id: string): Promise<void>;
 

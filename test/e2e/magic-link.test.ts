@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, launchChromium, startCallbackApp } from '../helpers/browser.ts';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 const CLIENT_ID = 'e2e-shop-client-0001';
@@ -46,6 +47,8 @@ describe('magic links in a real browser', () => {
         authParams: {
           redirect_uri: callback.url,
           response_type: 'code',
+          code_challenge: TEST_CHALLENGE,
+          code_challenge_method: 'S256',
           state: 'st-42',
           scope: 'openid email',
         },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { type Answer, OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 const APP = 'brute-app-000001';
@@ -159,7 +160,13 @@ describe('per-identifier lock after wrong codes', () => {
       connection: 'email',
       email,
       send: 'link',
-      authParams: { redirect_uri: CALLBACK, response_type: 'code', state: 'linked' },
+      authParams: {
+        redirect_uri: CALLBACK,
+        response_type: 'code',
+        state: 'linked',
+        code_challenge: TEST_CHALLENGE,
+        code_challenge_method: 'S256',
+      },
     });
     expect(started.status).toBe(200);
     const cookie = started.headers

@@ -1,87 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, TestServer } from '../helpers/server.ts';
+import {
+  formFields,
+  LINK_COOKIE,
+  location,
+  openLink,
+  pkcePair,
+  type StartedLink,
+  startLink as startLinkTo,
+  submitConfirmation,
+} from '../helpers/links.ts';
+import { TestServer } from '../helpers/server.ts';
 
 const CALLBACK = 'http://localhost:3000/callback';
-const LINK_COOKIE = 'tessera_link';
 
-interface StartedLink {
-  /** The magic link from the dev inbox. */
-  link: string;
-  /** `tessera_link=<value>`, as the browser that started the flow would send it back. */
-  cookie: string;
-}
-
-async function startLink(
+function startLink(
   server: TestServer,
   clientId: string,
   email: string,
   authParams: Record<string, string> = {},
 ): Promise<StartedLink> {
-  const start = await server.post('/passwordless/start', {
-    client_id: clientId,
-    connection: 'email',
-    email,
-    send: 'link',
-    authParams: {
-      redirect_uri: CALLBACK,
-      response_type: 'code',
-      scope: 'openid email',
-      state: `state-${email}`,
-      nonce: `nonce-${email}`,
-      ...authParams,
-    },
-  });
-  expect(start.status).toBe(200);
-  expect(start.body).toEqual({ _id: expect.any(String), email, email_verified: false });
-  const cookie = start.headers.getSetCookie().find((c) => c.startsWith(`${LINK_COOKIE}=`));
-  expect(cookie).toBeDefined();
-  expect(cookie).toMatch(/HttpOnly/i);
-  const [message] = await server.inbox(email);
-  expect(message?.link).toBeTruthy();
-  return { link: message?.link as string, cookie: (cookie as string).split(';')[0] as string };
-}
-
-/** GETs a link the way a browser would, with or without the cookie the start set. */
-function openLink(server: TestServer, link: string, cookie?: string): Promise<Answer<string>> {
-  const url = new URL(link);
-  return server.get<string>(`${url.pathname}${url.search}`, cookie ? { cookie } : {});
-}
-
-function location(answer: Answer<unknown>): URL {
-  const value = answer.headers.get('location');
-  expect(value).toBeTruthy();
-  return new URL(value as string);
-}
-
-/** The hidden fields of the confirmation page's form, decoded from HTML. */
-function formFields(html: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields[decodeHtml(match[1] as string)] = decodeHtml(match[2] as string);
-  }
-  return fields;
-}
-
-/** Submits a confirmation page's form as its browser would: its fields, and the cookie it set. */
-function submitConfirmation(server: TestServer, page: Answer<string>): Promise<Answer<string>> {
-  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('tessera_confirm='));
-  expect(cookie).toMatch(/SameSite=Strict/i);
-  return server.post<string>('/passwordless/verify_redirect', formFields(page.body), {
-    form: true,
-    headers: { cookie: (cookie as string).split(';')[0] as string },
-  });
-}
-
-function decodeHtml(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCharCode(Number.parseInt(n, 16)))
-    .replaceAll('&quot;', '"')
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
+  return startLinkTo(server, clientId, email, CALLBACK, authParams);
 }
 
 function exchangeCode(
@@ -97,11 +37,6 @@ function exchangeCode(
     redirect_uri: CALLBACK,
     ...extra,
   });
-}
-
-function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
 describe('email magic link', () => {
@@ -135,7 +70,7 @@ describe('email magic link', () => {
   });
 
   it('logs in the browser that asked, and the code exchanges for tokens with the nonce', async () => {
-    const { link, cookie } = await startLink(server, clientId, 'same.browser@example.com');
+    const { link, cookie, verifier } = await startLink(server, clientId, 'same.browser@example.com');
     const opened = await openLink(server, link, cookie);
     expect(opened.status).toBe(302);
     const target = location(opened);
@@ -145,7 +80,7 @@ describe('email magic link', () => {
     const code = target.searchParams.get('code');
     expect(code).toBeTruthy();
 
-    const token = await exchangeCode(server, clientId, code as string);
+    const token = await exchangeCode(server, clientId, code as string, { code_verifier: verifier });
     expect(token.status).toBe(200);
     expect(token.body).toMatchObject({
       access_token: expect.any(String),
@@ -187,7 +122,7 @@ describe('email magic link', () => {
 
   it('shows a scanner or another device a confirmation page without using the link up', async () => {
     const email = 'other.device@example.com';
-    const { link } = await startLink(server, clientId, email);
+    const { link, verifier } = await startLink(server, clientId, email);
 
     const first = await openLink(server, link);
     expect(first.status).toBe(200);
@@ -218,7 +153,9 @@ describe('email magic link', () => {
     const target = location(confirmed);
     expect(`${target.origin}${target.pathname}`).toBe(CALLBACK);
     expect(target.searchParams.get('state')).toBe(`state-${email}`);
-    const token = await exchangeCode(server, clientId, target.searchParams.get('code') as string);
+    const token = await exchangeCode(server, clientId, target.searchParams.get('code') as string, {
+      code_verifier: verifier,
+    });
     expect(token.status).toBe(200);
   });
 
@@ -276,6 +213,77 @@ describe('email magic link', () => {
       audience: clientId,
     });
     expect(payload.nonce).toBe('hybrid-nonce');
+  });
+
+  it('cannot be used up by someone who only knows the address: wrong secrets spend no attempts', async () => {
+    const email = 'victim.link@example.com';
+    const { link, cookie } = await startLink(server, clientId, email);
+    // Without the link, anyone can open a copy with a made-up secret and post its confirmation form.
+    const forged = new URL(link);
+    forged.searchParams.set('verification_code', randomBytes(32).toString('base64url'));
+    for (let i = 0; i < 5; i++) {
+      const page = await openLink(server, forged.toString());
+      expect(page.status).toBe(200);
+      const posted = await submitConfirmation(server, page);
+      expect(posted.status).toBe(303);
+      expect(location(posted).searchParams.get('error')).toBe('access_denied');
+    }
+    const opened = await openLink(server, link, cookie);
+    expect(opened.status).toBe(302);
+    expect(location(opened).searchParams.get('code')).toBeTruthy();
+  });
+
+  describe('PKCE for applications without a secret', () => {
+    it('refuses at start a code-flow link without a code_challenge, as /authorize refuses it', async () => {
+      const email = 'no.pkce@example.com';
+      const start = await server.post('/passwordless/start', {
+        client_id: clientId,
+        connection: 'email',
+        email,
+        send: 'link',
+        authParams: { redirect_uri: CALLBACK, response_type: 'code', state: 's' },
+      });
+      expect(start.status).toBe(400);
+      expect(start.body).toEqual({
+        error: 'bad.authParams',
+        error_description:
+          'authParams: code_challenge is required (PKCE with S256) for applications without a client_secret',
+      });
+      expect(await server.inbox(email)).toEqual([]);
+
+      const authorize = await server.get(
+        `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', state: 's' })}`,
+      );
+      expect(authorize.status).toBe(302);
+      expect(location(authorize).searchParams.get('error_description')).toMatch(/code_challenge is required/);
+    });
+
+    it('sends no code back for a typed code redeemed at verify_redirect without a code_challenge', async () => {
+      const email = 'typed.no.pkce@example.com';
+      const start = await server.post('/passwordless/start', {
+        client_id: clientId,
+        connection: 'email',
+        email,
+        send: 'code',
+      });
+      const cookie = (start.headers.getSetCookie().find((c) => c.startsWith(`${LINK_COOKIE}=`)) ?? '').split(
+        ';',
+      )[0] as string;
+      const [message] = await server.inbox(email);
+      const query = new URLSearchParams({
+        client_id: clientId,
+        connection: 'email',
+        email,
+        verification_code: message?.code as string,
+        redirect_uri: CALLBACK,
+        response_type: 'code',
+      });
+      const opened = await server.get(`/passwordless/verify_redirect?${query}`, { cookie });
+      expect(opened.status).toBe(302);
+      const target = location(opened);
+      expect(target.searchParams.get('code')).toBeNull();
+      expect(target.searchParams.get('error')).toBe('invalid_request');
+    });
   });
 
   describe('PKCE', () => {

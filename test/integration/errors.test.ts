@@ -264,7 +264,7 @@ describe('error answers', () => {
       );
       const good = await startEmail({
         send: 'link',
-        authParams: { redirect_uri: CALLBACK, response_type: 'code' },
+        authParams: { redirect_uri: CALLBACK, response_type: 'code', code_challenge: 'c'.repeat(43) },
       });
       expect(good.status).toBe(200);
     });
@@ -272,7 +272,7 @@ describe('error answers', () => {
     it('400 bad.user when sign-up is disabled and the user does not exist', async () => {
       const stranger = freshEmail();
       expectError(
-        await start({ client_id: PUBLIC, connection: 'invite-only', email: stranger }),
+        await start({ client_id: PUBLIC, connection: 'invite-only', email: stranger, send: 'code' }),
         400,
         'bad.user',
       );
@@ -324,6 +324,7 @@ describe('error answers', () => {
         client_id: clientId,
         connection: 'email',
         email: `rate${n}@example.com`,
+        send: 'code',
       });
       for (let n = 0; n < 3; n++)
         expect((await limited.post('/passwordless/start', body(n))).status).toBe(200);

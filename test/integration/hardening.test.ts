@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import { FakeProvider } from '../contract/sms-fake-provider.ts';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 // Defences that a security review asked for, each shown from the outside.
@@ -151,7 +152,13 @@ describe('hardening', () => {
       connection: 'email',
       email,
       send: 'link',
-      authParams: { redirect_uri: CALLBACK, response_type: 'code', state: 'original' },
+      authParams: {
+        redirect_uri: CALLBACK,
+        response_type: 'code',
+        state: 'original',
+        code_challenge: TEST_CHALLENGE,
+        code_challenge_method: 'S256',
+      },
     });
     const cookie = start.headers
       .getSetCookie()

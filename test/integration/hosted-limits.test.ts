@@ -55,6 +55,7 @@ describe('limits of the hosted login', () => {
         client_id: clientId,
         connection: 'email',
         email: 'api@example.com',
+        send: 'code',
       });
       expect(start.status).toBe(200);
       expect((await server.get('/u/login?tx=whatever')).status).toBe(400);

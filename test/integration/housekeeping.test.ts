@@ -93,6 +93,7 @@ describe('purging expired rows', () => {
       client_id: clientId,
       connection: 'email',
       email: 'unused@example.com',
+      send: 'code',
     });
     expect(await purge()).toEqual(NOTHING);
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { TestServer } from '../helpers/server.ts';
 import { makeCertificate } from '../helpers/tls.ts';
 
@@ -35,6 +36,7 @@ describe('HTTP surface', () => {
       client_id: clientId,
       connection: 'email',
       email: 'page@example.com',
+      authParams: { code_challenge: TEST_CHALLENGE, code_challenge_method: 'S256' },
     });
     const [message] = await server.inbox('page@example.com');
     const page = await server.get(

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { TestServer } from '../helpers/server.ts';
 
 describe('message language', () => {
@@ -90,7 +91,13 @@ describe('message language', () => {
   it('writes the email in Spanish for x-request-language: es', async () => {
     const answer = await server.post(
       '/passwordless/start',
-      { client_id: clientId, connection: 'email', email: 'lucia@example.com', send: 'link' },
+      {
+        client_id: clientId,
+        connection: 'email',
+        email: 'lucia@example.com',
+        send: 'link',
+        authParams: { code_challenge: TEST_CHALLENGE },
+      },
       { headers: { 'x-request-language': 'es', 'accept-language': 'fr-CA,fr;q=0.9' } },
     );
     expect(answer.status).toBe(200);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 const CALLBACK = 'http://localhost:3000/callback';
@@ -38,7 +39,13 @@ describe('a restart on the same data directory', () => {
       connection: 'email',
       email: 'pending.link@example.com',
       send: 'link',
-      authParams: { redirect_uri: CALLBACK, response_type: 'code', state: 'before-restart' },
+      authParams: {
+        redirect_uri: CALLBACK,
+        response_type: 'code',
+        state: 'before-restart',
+        code_challenge: TEST_CHALLENGE,
+        code_challenge_method: 'S256',
+      },
     });
     expect(start.status).toBe(200);
     const cookie = start.headers.getSetCookie().find((c) => c.startsWith('tessera_link='));

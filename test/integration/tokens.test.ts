@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 /** fetch() always sends the real Host; node:http lets a test send a forged one. */
@@ -9,7 +10,7 @@ function requestWithHost(
   method: 'GET' | 'POST',
   path: string,
   host: string,
-  body?: Record<string, string>,
+  body?: Record<string, unknown>,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -267,6 +268,7 @@ describe('the configured issuer', () => {
       connection: 'email',
       email: 'host.link@example.com',
       send: 'link',
+      authParams: { code_challenge: TEST_CHALLENGE, code_challenge_method: 'S256' },
     });
     expect(start.status).toBe(200);
     const [message] = await server.inbox('host.link@example.com');
