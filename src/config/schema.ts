@@ -211,6 +211,12 @@ export const ApplicationSchema = Type.Object(
     id_token_lifetime: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 36_000 }),
     access_token_lifetime: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
     refresh_token_lifetime: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 2_592_000 }),
+    /**
+     * Seconds after a refresh token was exchanged during which it may be exchanged again without
+     * counting as a replay (Auth0's rotation "reuse interval"): a client that sent the same
+     * refresh twice keeps its session. Past it, a used token revokes its family.
+     */
+    refresh_token_leeway: Type.Integer({ minimum: 0, maximum: 300, default: 5 }),
     /** RS256 (default, what Auth0's SDKs expect), ES256 (cheaper to sign), or HS256 with the client_secret. */
     id_token_signing_alg: Type.Union([Type.Literal('RS256'), Type.Literal('ES256'), Type.Literal('HS256')], {
       default: 'RS256',

@@ -6,7 +6,7 @@ import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import { issueManagementToken, managementAudience } from './management-tokens.ts';
-import type { Application } from './model.ts';
+import type { Application, RefreshToken } from './model.ts';
 import { checkCode, wrongCode } from './passwordless.ts';
 import { grantedScope, issueTokens, resolveAudience, type TokenSet } from './tokens.ts';
 import { completeLogin } from './users.ts';
@@ -96,10 +96,19 @@ async function loginWithCode(ctx: Tessera, app: Application, login: CodeLogin): 
 export async function authorizationCodeGrant(ctx: Tessera, body: TokenRequest): Promise<TokenSet> {
   const app = await clientFor(ctx, body);
   requireGrant(app, 'authorization_code');
-  const code = required(body, 'code');
+  const codeHash = hashSecret(required(body, 'code'));
   const invalid = new AuthError(403, 'invalid_grant', 'Invalid authorization code');
-  const stored = await ctx.store.consumeAuthorizationCode(hashSecret(code), ctx.clock.now());
-  if (!stored || stored.client_id !== app.client_id) throw invalid;
+  const now = ctx.clock.now();
+  const refreshFamily = ctx.random.hex(12);
+  const stored = await ctx.store.consumeAuthorizationCode(codeHash, now, refreshFamily);
+  if (!stored) {
+    // Presented again after its exchange: whoever holds it now may not be who exchanged it, so
+    // what that exchange issued is revoked (RFC 6749 §4.1.2).
+    const issued = await ctx.store.markAuthorizationCodeReused(codeHash, now);
+    if (issued !== undefined) await ctx.store.revokeRefreshFamily(issued, now);
+    throw invalid;
+  }
+  if (stored.client_id !== app.client_id) throw invalid;
   if (stored.redirect_uri !== body.redirect_uri) {
     throw new AuthError(
       403,
@@ -115,7 +124,7 @@ export async function authorizationCodeGrant(ctx: Tessera, body: TokenRequest): 
   }
   const user = await ctx.store.getUser(stored.user_id);
   if (!user || user.blocked) throw invalid;
-  return issueTokens(ctx, {
+  const tokens = await issueTokens(ctx, {
     app,
     user,
     scope: stored.scope,
@@ -123,7 +132,15 @@ export async function authorizationCodeGrant(ctx: Tessera, body: TokenRequest): 
     nonce: stored.nonce,
     authTime: stored.auth_time,
     sessionId: stored.session_id,
+    refreshFamily,
   });
+  // A second exchange may have come while the refresh token was being made, before it was stored
+  // for it to revoke: then it goes now.
+  if (tokens.refresh_token !== undefined && (await ctx.store.authorizationCodeReused(codeHash))) {
+    await ctx.store.revokeRefreshFamily(refreshFamily, ctx.clock.now());
+    throw invalid;
+  }
+  return tokens;
 }
 
 function pkceMatches(challenge: string, method: string | null, verifier: string | undefined): boolean {
@@ -142,7 +159,7 @@ export async function refreshTokenGrant(ctx: Tessera, body: TokenRequest): Promi
   if (!token || token.client_id !== app.client_id || token.revoked_at !== null || token.expires_at <= now) {
     throw invalid;
   }
-  if (token.used_at !== null || !(await ctx.store.useRefreshToken(token.id, now))) {
+  if (!(await rotates(ctx, app, token, now))) {
     await ctx.store.revokeRefreshFamily(token.family_id, now);
     throw invalid;
   }
@@ -173,6 +190,18 @@ export async function refreshTokenGrant(ctx: Tessera, body: TokenRequest): Promi
     throw invalid;
   }
   return tokens;
+}
+
+/**
+ * Whether a refresh token may be exchanged now: it is unused and this request is the one that
+ * uses it, or it was used within the application's `refresh_token_leeway` (two tabs, or a client
+ * that sent the same refresh twice, each get tokens). Past the leeway a used token is a replay.
+ */
+async function rotates(ctx: Tessera, app: Application, token: RefreshToken, now: number): Promise<boolean> {
+  if (token.used_at === null && (await ctx.store.useRefreshToken(token.id, now))) return true;
+  // Lost a race with another exchange of the same token: its time of use decides.
+  const usedAt = token.used_at ?? (await ctx.store.findRefreshToken(token.token_hash))?.used_at ?? null;
+  return usedAt !== null && now - usedAt < app.refresh_token_leeway * 1000;
 }
 
 /** Grant `client_credentials`: a Management API token for an application granted its scopes. */

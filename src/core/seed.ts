@@ -17,6 +17,17 @@ export function withConnectionDefaults(connection: Partial<Connection>): Connect
   return filled as Connection;
 }
 
+/**
+ * Gives applications stored by an earlier version (the Default App, those made by a command) the
+ * defaults of settings added since, so that every reader finds each setting set.
+ */
+async function fillNewSettings(store: Store): Promise<void> {
+  for (const app of await store.listApplications()) {
+    const filled = withApplicationDefaults(app);
+    if (JSON.stringify(filled) !== JSON.stringify(app)) await store.putApplication(filled);
+  }
+}
+
 export interface SeedResult {
   /** The application created on this start, if the store had none. */
   createdApplication: Application | null;
@@ -69,6 +80,7 @@ export async function seedStore(
     for (const app of declared.applications) await store.putApplication(app);
     for (const connection of declared.connections) await store.putConnection(connection);
   }
+  await fillNewSettings(store);
 
   let createdApplication: Application | null = null;
   // The first start of a database seeds it once: instances starting together on one PostgreSQL

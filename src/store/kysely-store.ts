@@ -302,16 +302,38 @@ export class KyselyStore implements Store {
     await this.db.insertInto('authorization_codes').values(code).execute();
   }
 
-  async consumeAuthorizationCode(codeHash: string, now: number) {
+  async consumeAuthorizationCode(codeHash: string, now: number, refreshFamily: string) {
     const row = await this.db
       .updateTable('authorization_codes')
-      .set({ consumed_at: now })
+      .set({ consumed_at: now, refresh_family: refreshFamily })
       .where('code_hash', '=', codeHash)
       .where('consumed_at', 'is', null)
       .where('expires_at', '>', now)
       .returningAll()
       .executeTakeFirst();
-    return row ? { ...row, auth_time: Number(row.auth_time), expires_at: Number(row.expires_at) } : undefined;
+    if (!row) return undefined;
+    const { refresh_family: _family, reused_at: _reused, ...code } = row;
+    return { ...code, auth_time: Number(row.auth_time), expires_at: Number(row.expires_at) };
+  }
+
+  async markAuthorizationCodeReused(codeHash: string, now: number): Promise<string | undefined> {
+    const row = await this.db
+      .updateTable('authorization_codes')
+      .set({ reused_at: now })
+      .where('code_hash', '=', codeHash)
+      .where('consumed_at', 'is not', null)
+      .returning('refresh_family')
+      .executeTakeFirst();
+    return row?.refresh_family ?? undefined;
+  }
+
+  async authorizationCodeReused(codeHash: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('authorization_codes')
+      .select('reused_at')
+      .where('code_hash', '=', codeHash)
+      .executeTakeFirst();
+    return row !== undefined && row.reused_at !== null;
   }
 
   async putRefreshToken(token: RefreshToken): Promise<void> {

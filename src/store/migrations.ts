@@ -294,6 +294,13 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // An authorization code presented twice revokes what its first exchange issued (RFC 6749 §4.1.2).
+  '0006_code_reuse': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('authorization_codes').addColumn('refresh_family', 'text').execute();
+      await db.schema.alterTable('authorization_codes').addColumn('reused_at', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

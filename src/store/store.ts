@@ -95,8 +95,22 @@ export interface Store {
   deleteLoginCode(id: string): Promise<void>;
 
   putAuthorizationCode(code: AuthorizationCode): Promise<void>;
-  /** Returns the code and marks it used, once; undefined when unknown, used or expired. */
-  consumeAuthorizationCode(codeHash: string, now: number): Promise<AuthorizationCode | undefined>;
+  /**
+   * Returns the code and marks it used, once, recording the refresh-token family its exchange
+   * starts; undefined when unknown, used or expired.
+   */
+  consumeAuthorizationCode(
+    codeHash: string,
+    now: number,
+    refreshFamily: string,
+  ): Promise<AuthorizationCode | undefined>;
+  /**
+   * Marks a code that was already used as presented again; returns the refresh-token family its
+   * first exchange started, or undefined when no used code has that hash.
+   */
+  markAuthorizationCodeReused(codeHash: string, now: number): Promise<string | undefined>;
+  /** Whether a used code has been presented again since (markAuthorizationCodeReused). */
+  authorizationCodeReused(codeHash: string): Promise<boolean>;
 
   putRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;

@@ -74,6 +74,10 @@ export interface AuthorizationCodeRow {
   session_id: string;
   expires_at: number;
   consumed_at: number | null;
+  /** The refresh-token family its exchange started, so that a second exchange can revoke it. */
+  refresh_family: string | null;
+  /** When it was presented again after it had been used. */
+  reused_at: number | null;
 }
 
 export interface RefreshTokenRow {

@@ -152,7 +152,9 @@ describe('Auth0 Node SDK (auth0 AuthenticationClient) over HTTPS', () => {
     expect(refreshed.id_token).toEqual(expect.any(String));
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
-    // The old refresh token again: refused, and the whole family (the rotated one too) is revoked.
+    // The old refresh token again, past the reuse leeway: refused, and the whole family (the
+    // rotated one too) is revoked.
+    server.clock.advance(6000);
     const reused = await sdk.fails(rs256, 'oauth.refreshTokenGrant', { refresh_token: tokens.refresh_token });
     expect(reused).toMatchObject({ name: 'AuthApiError', error: 'invalid_grant', statusCode: 403 });
     const family = await sdk.fails(rs256, 'oauth.refreshTokenGrant', {

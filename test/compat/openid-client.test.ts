@@ -122,7 +122,9 @@ describe('openid-client over HTTPS: discovery, code + PKCE, id_token, userinfo, 
     expect(refreshed.claims()?.sub).toBe(claims?.sub);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
 
-    // Reused refresh token: refused, and the whole family (the rotated token too) is revoked.
+    // Reused refresh token, past the reuse leeway: refused, and the whole family (the rotated
+    // token too) is revoked.
+    server.clock.advance(6000);
     await expect(client.refreshTokenGrant(config, tokens.refresh_token as string)).rejects.toMatchObject({
       error: 'invalid_grant',
       status: 403,

@@ -272,13 +272,25 @@ describe.each(storeKinds())('Store contract on $name', (kind) => {
 
   it('hands an authorization code out once, and never after it expires', async () => {
     await store.putAuthorizationCode(authorizationCode());
-    const results = await race(10, () => store.consumeAuthorizationCode('ac-hash', NOW));
+    const results = await race(10, () => store.consumeAuthorizationCode('ac-hash', NOW, 'fam-1'));
     const winners = results.filter(Boolean);
     expect(winners).toHaveLength(1);
     expect(winners[0]).toMatchObject({ nonce: 'n-1', auth_time: NOW, code_challenge_method: 'S256' });
 
     await store.putAuthorizationCode(authorizationCode({ code_hash: 'old', expires_at: NOW }));
-    expect(await store.consumeAuthorizationCode('old', NOW)).toBeUndefined();
+    expect(await store.consumeAuthorizationCode('old', NOW, 'fam-2')).toBeUndefined();
+  });
+
+  it('records a used authorization code presented again, with the family its exchange started', async () => {
+    await store.putAuthorizationCode(authorizationCode());
+    // Unused codes are not "presented again".
+    expect(await store.markAuthorizationCodeReused('ac-hash', NOW)).toBeUndefined();
+    expect(await store.authorizationCodeReused('ac-hash')).toBe(false);
+    await store.consumeAuthorizationCode('ac-hash', NOW, 'fam-1');
+    expect(await store.authorizationCodeReused('ac-hash')).toBe(false);
+    expect(await store.markAuthorizationCodeReused('ac-hash', NOW + 1)).toBe('fam-1');
+    expect(await store.authorizationCodeReused('ac-hash')).toBe(true);
+    expect(await store.markAuthorizationCodeReused('unknown', NOW)).toBeUndefined();
   });
 
   it('rotates refresh tokens once and revokes a whole family', async () => {

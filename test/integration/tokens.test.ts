@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_CHALLENGE } from '../helpers/links.ts';
+import { location, openLink, startLink, TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 /** fetch() always sends the real Host; node:http lets a test send a forged one. */
@@ -42,6 +42,10 @@ function requestWithHost(
     req.end(payload);
   });
 }
+
+/** Past the applications' default refresh_token_leeway (5 s). */
+const LEEWAY_MS = 5001;
+const CALLBACK = 'http://localhost:3000/callback';
 
 describe('tokens', () => {
   let server: TestServer;
@@ -89,6 +93,7 @@ describe('tokens', () => {
     expect(rotated.body.refresh_token).not.toBe(first.refresh_token);
     expect(decodeJwt(rotated.body.id_token as string).sub).toBe(decodeJwt(first.id_token as string).sub);
 
+    server.clock.advance(LEEWAY_MS);
     const reused = await refresh(first.refresh_token as string);
     expect(reused.status).toBe(403);
     expect(reused.body.error).toBe('invalid_grant');
@@ -102,8 +107,57 @@ describe('tokens', () => {
     const victim = await login('family.a@example.com');
     const bystander = await login('family.b@example.com');
     await refresh(victim.refresh_token as string);
+    server.clock.advance(LEEWAY_MS);
     expect((await refresh(victim.refresh_token as string)).status).toBe(403);
     expect((await refresh(bystander.refresh_token as string)).status).toBe(200);
+  });
+
+  it('gives every one of concurrent refreshes of the same token new tokens, and keeps the family', async () => {
+    const first = await login('double.submit@example.com');
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => refresh(first.refresh_token as string)),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    // Each of them goes on working: nothing was taken for a replay.
+    for (const answer of answers) {
+      expect((await refresh(answer.body.refresh_token as string)).status).toBe(200);
+    }
+  });
+
+  it('counts a refresh token used again past the leeway as a replay, revoking what came of it', async () => {
+    const first = await login('late.replay@example.com');
+    const rotated = await refresh(first.refresh_token as string);
+    server.clock.advance(4000);
+    expect((await refresh(first.refresh_token as string)).status).toBe(200);
+    server.clock.advance(2000);
+    const replay = await refresh(first.refresh_token as string);
+    expect(replay.status).toBe(403);
+    expect((await refresh(rotated.body.refresh_token as string)).status).toBe(403);
+  });
+
+  it('revokes the refresh token of an authorization code exchanged twice (RFC 6749 §4.1.2)', async () => {
+    const email = 'code.reuse@example.com';
+    const started = await startLink(server, clientId, email, CALLBACK, {
+      scope: 'openid email offline_access',
+    });
+    const opened = await openLink(server, started.link, started.cookie);
+    const code = location(opened).searchParams.get('code') as string;
+    const exchange = () =>
+      server.post<Record<string, string>>('/oauth/token', {
+        grant_type: 'authorization_code',
+        client_id: clientId,
+        code,
+        code_verifier: started.verifier,
+        redirect_uri: CALLBACK,
+      });
+    const first = await exchange();
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).toEqual(expect.any(String));
+
+    const second = await exchange();
+    expect(second.status).toBe(403);
+    expect(second.body.error).toBe('invalid_grant');
+    expect((await refresh(first.body.refresh_token as string)).status).toBe(403);
   });
 
   it('refuses a refresh token after /oauth/revoke', async () => {
