@@ -54,6 +54,12 @@ export function isEnabledFor(connection: Connection, app: Application): boolean 
   return connection.enabled_clients.includes('*') || connection.enabled_clients.includes(app.client_id);
 }
 
+/** The origins an application's pages may call Tessera from. */
+export function originAllowed(app: Application, origin: string): boolean {
+  const bare = (o: string) => (o.endsWith('/') ? o.slice(0, -1) : o);
+  return [...app.allowed_origins, ...app.web_origins].some((o) => bare(o) === origin);
+}
+
 /** Redirect URIs match one of the registered callbacks exactly: no prefix or wildcard matching. */
 export function isRegisteredCallback(app: Application, redirectUri: string): boolean {
   return app.callbacks.includes(redirectUri);

@@ -1,4 +1,4 @@
-import { findConnection, isRegisteredCallback } from './applications.ts';
+import { findConnection, isRegisteredCallback, originAllowed } from './applications.ts';
 import {
   type AuthorizationRequest,
   type AuthorizationResponse,
@@ -8,7 +8,7 @@ import {
 } from './authorization.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
-import { originAllowed, redeemLoginTicket } from './login-tickets.ts';
+import { redeemLoginTicket } from './login-tickets.ts';
 import type { Connection } from './model.ts';
 import { currentSession, type SessionCookie, sessionServes, startSession } from './sessions.ts';
 import { resolveAudience } from './tokens.ts';

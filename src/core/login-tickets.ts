@@ -1,5 +1,5 @@
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
-import { findApplication, findConnection, requireGrant } from './applications.ts';
+import { findApplication, findConnection, originAllowed, requireGrant } from './applications.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
@@ -26,12 +26,6 @@ export interface CoAuthenticateResult {
 
 /** Seconds a login ticket lives: auth0.js navigates to /authorize right after it gets one. */
 export const LOGIN_TICKET_SECONDS = 60;
-
-/** The origins an application's pages may call Tessera from. */
-export function originAllowed(app: Application, origin: string): boolean {
-  const bare = (o: string) => (o.endsWith('/') ? o.slice(0, -1) : o);
-  return [...app.allowed_origins, ...app.web_origins].some((o) => bare(o) === origin);
-}
 
 /**
  * `POST /co/authenticate` (auth0.js `passwordlessLogin` on another origin): checks the code and

@@ -199,6 +199,8 @@ async function deliver(
     authParams: JSON.parse(JSON.stringify(authParams)) as AuthParams,
     language: page.language,
     client: page.client,
+    // The page's forms are this origin's own, and only work in the browser holding the transaction.
+    bindBrowser: true,
   });
   const patch = { connection: connection.name, identifier, send, sent_at: ctx.clock.now() };
   await ctx.store.updateLoginTransaction(transaction.id, patch);

@@ -1,6 +1,7 @@
 import { authenticateClient, findApplication, findConnection, isRegisteredCallback } from './applications.ts';
 import { checkAuthorizationRequest, RESPONSE_TYPES, requestFromParams } from './authorization.ts';
 import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
+import { mayBindBrowser, type RequestSite } from './browser-binding.ts';
 import type { Tessera } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
@@ -25,13 +26,14 @@ export interface StartRequest {
   language: string | null;
   /** Who asked: forwarded to providers that want it (the SMS gateway). */
   client?: { ip: string | null; user_agent: string | null };
+  /** Where the request says it came from: decides whether the start binds this browser. */
+  site: RequestSite;
 }
 
 export interface StartResult {
   body: Record<string, unknown>;
-  /** For magic links: the value of the cookie that binds the link to this browser. */
-  /** The value of the cookie that binds the code or link to this browser. */
-  bindingCookie: { value: string; maxAge: number };
+  /** The cookie that binds the code or link to this browser, when the start may bind it. */
+  bindingCookie?: { value: string; maxAge: number };
 }
 
 const AUTH_PARAM_KEYS = [
@@ -67,6 +69,7 @@ export async function startPasswordless(ctx: Tessera, req: StartRequest): Promis
     authParams,
     language: req.language,
     client: req.client,
+    bindBrowser: mayBindBrowser(ctx.config.issuer, app, req.site),
   });
 }
 
@@ -78,6 +81,8 @@ export interface LoginCodeRequest {
   authParams: AuthParams;
   language: string | null;
   client?: StartRequest['client'];
+  /** Whether the browser that asked gets the binding cookie (see mayBindBrowser). */
+  bindBrowser: boolean;
 }
 
 /** Makes a code (or link) for an identifier, stores only its hash, and sends it. */
@@ -102,7 +107,7 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
     send === 'code' ? generateCode(ctx.random, options.totp.length) : generateLinkSecret(ctx.random);
   const ttl = send === 'link' ? (options.link_lifetime ?? options.totp.time_step) : options.totp.time_step;
   // Binds the code or link to the browser that asked (a cookie), for verify_redirect.
-  const binding = ctx.random.token(24);
+  const binding = req.bindBrowser ? ctx.random.token(24) : null;
   await ctx.store.putLoginCode({
     id,
     client_id: app.client_id,
@@ -110,7 +115,7 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
     identifier,
     send,
     code_hash: hashCode(ctx.secrets.codeKey, id, secret),
-    binding_hash: hashSecret(binding),
+    binding_hash: binding === null ? null : hashSecret(binding),
     auth_params: authParams,
     attempts: 0,
     max_attempts: options.max_attempts,
@@ -143,7 +148,7 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
     connection.strategy === 'email'
       ? { _id: id, email: identifier, email_verified: false }
       : { _id: id, phone_number: identifier, phone_verified: false, request_language: req.language };
-  return { body, bindingCookie: { value: binding, maxAge: ttl } };
+  return binding === null ? { body } : { body, bindingCookie: { value: binding, maxAge: ttl } };
 }
 
 function parseSend(connection: Connection, send: unknown): 'code' | 'link' {

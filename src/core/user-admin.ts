@@ -71,7 +71,16 @@ export async function createUserAndSendCode(
   const user =
     (await ctx.store.findUser(connection.name, field, identifier)) ??
     (await createUser(ctx, { connection, identifier })).user;
-  await sendLoginCode(ctx, { app, connection, identifier, send: 'code', authParams: {}, language });
+  // Sent for a back end's call: no browser of the user's is there to bind.
+  await sendLoginCode(ctx, {
+    app,
+    connection,
+    identifier,
+    send: 'code',
+    authParams: {},
+    language,
+    bindBrowser: false,
+  });
   return user;
 }
 

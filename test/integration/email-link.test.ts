@@ -233,6 +233,32 @@ describe('email magic link', () => {
     expect(location(opened).searchParams.get('code')).toBeTruthy();
   });
 
+  it.each([
+    ['a page on another site', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, false],
+    ['a sandboxed frame (Origin: null)', { origin: 'null', 'sec-fetch-site': 'cross-site' }, false],
+    ['a cross-site browser request without Origin', { 'sec-fetch-site': 'cross-site' }, false],
+    [
+      "the application's allowed origin",
+      { origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' },
+      true,
+    ],
+    ["Tessera's own pages", { origin: 'ISSUER', 'sec-fetch-site': 'same-origin' }, true],
+    ['no browser at all (a server-side SDK)', {}, true],
+  ])('binds the browser of a start from %s: %s', async (_, site, binds) => {
+    const headers = Object.fromEntries(
+      Object.entries(site).map(([name, value]) => [name, value === 'ISSUER' ? server.url : value]),
+    );
+    const email = `site.${Object.keys(headers).join('.') || 'none'}.${String(binds)}.${headers.origin?.length ?? 0}@example.com`;
+    const { link, cookie } = await startLinkTo(server, clientId, email, CALLBACK, {}, headers);
+    expect(cookie !== '').toBe(binds);
+    if (!binds) {
+      // Whatever cookie the browser holds, the link asks before it logs anyone in.
+      expect(
+        (await openLink(server, link, `${LINK_COOKIE}=${randomBytes(24).toString('base64url')}`)).status,
+      ).toBe(200);
+    }
+  });
+
   describe('PKCE for applications without a secret', () => {
     it('refuses at start a code-flow link without a code_challenge, as /authorize refuses it', async () => {
       const email = 'no.pkce@example.com';

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { secretsEqual } from '../../core/codes.ts';
+import type { RequestSite } from '../../core/browser-binding.ts';
 import type { Tessera } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import {
@@ -66,8 +67,11 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
       ...request.body,
       language: requestLanguage(request),
       client: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null },
+      site: requestSite(request),
     });
-    setLinkCookie(reply, ctx, result.bindingCookie.value, result.bindingCookie.maxAge);
+    if (result.bindingCookie) {
+      setLinkCookie(reply, ctx, result.bindingCookie.value, result.bindingCookie.maxAge);
+    }
     return result.body;
   });
 
@@ -132,6 +136,15 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
       .send(stylesheet);
   });
 };
+
+/** The headers that say where a browser's request came from. */
+function requestSite(request: FastifyRequest): RequestSite {
+  const header = (name: string) => {
+    const value = request.headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { origin: header('origin'), fetchSite: header('sec-fetch-site') };
+}
 
 /** Whether a form post carries the token its confirmation page set in this browser. */
 function confirmedHere(request: FastifyRequest): boolean {
