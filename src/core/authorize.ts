@@ -45,8 +45,8 @@ export type AuthorizeOutcome =
   | { kind: 'verify'; coId: string; verificationUrl: string };
 
 /**
- * Most characters (names and values) one authorize request may carry. A login transaction keeps
- * its parameters until it expires, so each stored row stays small whatever a caller sends.
+ * Most characters (names and values) one authorize request may carry. A login transaction carries
+ * its parameters in the page's URLs, which must stay short enough for every browser and proxy.
  */
 export const MAX_AUTHORIZE_LENGTH = 8192;
 

@@ -36,6 +36,8 @@ export interface Secrets {
   accessTokenKey: CryptoKey;
   /** HMAC key of the proof-of-work challenges, so that any instance can check one another made. */
   powKey: Buffer;
+  /** Seals the hosted page's login transactions, which travel in its URLs instead of a table. */
+  transactionKey: CryptoKey;
 }
 
 /** What every core operation works with; built once at start (app.ts) and passed down. */

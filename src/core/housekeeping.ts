@@ -2,8 +2,14 @@ import type { Tessera } from './context.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Rows one purge deletes from each table at most; the next run takes the rest. */
+/** Rows one delete takes from a table at most, so that no statement holds the database for long. */
 export const PURGE_LIMIT = 1000;
+/**
+ * How long one run may go on deleting batches. Runs are a minute apart, so a run keeps up with
+ * any rate of new rows up to what it deletes in this time (a batch takes milliseconds): a flood of
+ * starts from many addresses cannot outgrow it, as a single batch a minute could be.
+ */
+const RUN_BUDGET_MS = 10_000;
 
 /** How long what is over stays before it goes. */
 const KEEP = {
@@ -20,16 +26,27 @@ const KEEP = {
  * were revoked, outbox messages a week after they were sent or given up, dev inbox messages after
  * a day. Returns how many rows went from each table.
  */
-export async function purgeExpired(ctx: Tessera): Promise<Record<string, number>> {
+export async function purgeExpired(
+  ctx: Tessera,
+  options: { batch?: number; budgetMs?: number } = {},
+): Promise<Record<string, number>> {
+  const { batch = PURGE_LIMIT, budgetMs = RUN_BUDGET_MS } = options;
   const now = ctx.clock.now();
-  return ctx.store.purgeExpired(
-    {
-      expired: now,
-      sessionsUsed: now - ctx.config.session.idle * 1000,
-      refreshTokens: now - KEEP.refreshTokens,
-      outbox: now - KEEP.outbox,
-      inbox: now - KEEP.inbox,
-    },
-    PURGE_LIMIT,
-  );
+  const before = {
+    expired: now,
+    sessionsUsed: now - ctx.config.session.idle * 1000,
+    refreshTokens: now - KEEP.refreshTokens,
+    outbox: now - KEEP.outbox,
+    inbox: now - KEEP.inbox,
+  };
+  const started = performance.now();
+  const totals: Record<string, number> = {};
+  // Batch after batch while some table still had a full one, each a statement of its own so that
+  // requests go on in between.
+  for (;;) {
+    const counts = await ctx.store.purgeExpired(before, batch);
+    for (const [table, n] of Object.entries(counts)) totals[table] = (totals[table] ?? 0) + n;
+    const more = Object.values(counts).some((n) => n >= batch);
+    if (!more || performance.now() - started >= budgetMs) return totals;
+  }
 }

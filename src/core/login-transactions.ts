@@ -1,12 +1,13 @@
 import { isEnabledFor } from './applications.ts';
-import type { AuthorizationRequest } from './authorization.ts';
+import { type AuthorizationRequest, authParamsOf, requestFromParams } from './authorization.ts';
 import type { Authorize } from './authorize.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { normaliseEmail, normalisePhoneWithCountry } from './identifiers.ts';
-import type { Application, AuthParams, Connection, LoginTransaction, User } from './model.ts';
+import type { Application, Connection, LoginTransaction, User } from './model.ts';
 import { checkCode, type LoginCodeRequest, sendLoginCode } from './passwordless.ts';
+import { openTransaction, sealTransaction } from './sealed-transaction.ts';
 import { completeLogin } from './users.ts';
 
 /** How long the hosted page may take from /authorize to the last step. */
@@ -17,6 +18,8 @@ export const RESEND_COOLDOWN_MS = 30 * 1000;
 /** A transaction of this browser, with what its pages need. */
 export interface OpenTransaction {
   transaction: LoginTransaction;
+  /** The transaction sealed, as the page's links and forms carry it (`tx`); sealed anew when it changes. */
+  tx: string;
   app: Application;
   request: AuthorizationRequest;
   /** The connections the page offers: the one the app asked for, or every one enabled for it. */
@@ -38,30 +41,24 @@ export interface PageRequest {
   client: LoginCodeRequest['client'];
 }
 
-/** Starts the hosted-page login of an authorize request, bound to the browser's `binding` token. */
+/**
+ * Starts the hosted-page login of an authorize request, bound to the browser's `binding` token,
+ * and returns it sealed (`tx`): nothing is stored (see sealed-transaction.ts).
+ */
 export async function startLoginTransaction(
   ctx: Tessera,
   authz: Authorize,
   binding: string,
-): Promise<LoginTransaction> {
+): Promise<string> {
   const { request } = authz;
   const now = ctx.clock.now();
   const params: LoginTransaction['params'] = {
-    redirect_uri: request.redirectUri,
-    response_type: request.responseType,
-    scope: request.scope,
-    state: request.state,
-    nonce: request.nonce,
-    audience: request.audience,
-    code_challenge: request.codeChallenge,
-    code_challenge_method: request.codeChallengeMethod,
-    response_mode: request.responseMode,
+    ...authParamsOf(request),
     connection: authz.connection?.name,
     login_hint: authz.loginHint,
     ui_locales: authz.uiLocales,
   };
-  const transaction: LoginTransaction = {
-    id: ctx.random.token(18),
+  return sealTransaction(ctx.secrets.transactionKey, {
     binding_hash: hashSecret(binding),
     client_id: request.app.client_id,
     params: JSON.parse(JSON.stringify(params)) as LoginTransaction['params'],
@@ -71,15 +68,13 @@ export async function startLoginTransaction(
     sent_at: null,
     created_at: now,
     expires_at: now + TRANSACTION_TTL_MS,
-  };
-  await ctx.store.putLoginTransaction(transaction);
-  return transaction;
+  });
 }
 
 /** The transaction, if it is live and belongs to this browser; otherwise `login_expired`. */
 export async function openLoginTransaction(
   ctx: Tessera,
-  id: string | undefined,
+  tx: string | undefined,
   binding: string | undefined,
 ): Promise<OpenTransaction> {
   const expired = new AuthError(
@@ -87,8 +82,8 @@ export async function openLoginTransaction(
     'login_expired',
     'This sign-in page has expired. Start again from the application.',
   );
-  if (!id || !binding) throw expired;
-  const transaction = await ctx.store.getLoginTransaction(id);
+  if (!tx || !binding) throw expired;
+  const transaction = await openTransaction(ctx.secrets.transactionKey, tx);
   if (!transaction || transaction.expires_at <= ctx.clock.now()) throw expired;
   if (!secretsEqual(hashSecret(binding), transaction.binding_hash)) throw expired;
   const app = await ctx.store.getApplication(transaction.client_id);
@@ -99,20 +94,8 @@ export async function openLoginTransaction(
     .filter((c) => transaction.params.connection === undefined || c.name === transaction.params.connection)
     // Email first, then SMS: the page's first tab is its default.
     .sort((a, b) => (a.strategy === b.strategy ? 0 : a.strategy === 'email' ? -1 : 1));
-  const p = transaction.params;
-  const request: AuthorizationRequest = {
-    app,
-    redirectUri: p.redirect_uri as string,
-    responseType: p.response_type ?? 'code',
-    scope: p.scope,
-    state: p.state,
-    nonce: p.nonce,
-    audience: p.audience,
-    codeChallenge: p.code_challenge,
-    codeChallengeMethod: p.code_challenge_method,
-    responseMode: p.response_mode,
-  };
-  return { transaction, app, request, connections };
+  const request = requestFromParams(app, transaction.params.redirect_uri as string, transaction.params);
+  return { transaction, tx, app, request, connections };
 }
 
 /** Sends a code (or, for email, a link) to the identifier typed on the page. */
@@ -179,32 +162,20 @@ async function deliver(
   page: PageRequest,
 ) {
   const { transaction, app } = open;
-  const p = transaction.params;
-  const authParams: AuthParams = {
-    redirect_uri: p.redirect_uri,
-    response_type: p.response_type,
-    scope: p.scope,
-    state: p.state,
-    nonce: p.nonce,
-    audience: p.audience,
-    code_challenge: p.code_challenge,
-    code_challenge_method: p.code_challenge_method,
-    response_mode: p.response_mode,
-  };
+  const { connection: _, login_hint: _hint, ui_locales: _locales, ...authParams } = transaction.params;
   const result = await sendLoginCode(ctx, {
     app,
     connection,
     identifier,
     send,
-    authParams: JSON.parse(JSON.stringify(authParams)) as AuthParams,
+    authParams,
     language: page.language,
     client: page.client,
     // The page's forms are this origin's own, and only work in the browser holding the transaction.
     bindBrowser: true,
   });
-  const patch = { connection: connection.name, identifier, send, sent_at: ctx.clock.now() };
-  await ctx.store.updateLoginTransaction(transaction.id, patch);
-  Object.assign(transaction, patch);
+  Object.assign(transaction, { connection: connection.name, identifier, send, sent_at: ctx.clock.now() });
+  open.tx = await sealTransaction(ctx.secrets.transactionKey, transaction);
   return { ...(result.bindingCookie && { bindingCookie: result.bindingCookie }) };
 }
 
@@ -239,7 +210,5 @@ export async function verifyFromPage(
     }
     throw new AuthError(400, 'wrong_code', error.description);
   }
-  const user = await completeLogin(ctx, connection, identifier, ip);
-  await ctx.store.deleteLoginTransaction(transaction.id);
-  return user;
+  return completeLogin(ctx, connection, identifier, ip);
 }

@@ -189,10 +189,10 @@ export interface LoginTransactionParams extends AuthParams {
 
 /**
  * A hosted-page login in progress: bound to one browser by a cookie (only its hash is kept) and
- * short-lived. It remembers the identifier once a code or link was sent to it.
+ * short-lived. It remembers the identifier once a code or link was sent to it. It is kept by
+ * the browser, sealed (core/sealed-transaction.ts), not by the store.
  */
 export interface LoginTransaction {
-  id: string;
   binding_hash: string;
   client_id: string;
   params: LoginTransactionParams;

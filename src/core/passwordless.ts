@@ -1,7 +1,7 @@
 import { authenticateClient, findApplication, findConnection, isRegisteredCallback } from './applications.ts';
 import { checkAuthorizationRequest, RESPONSE_TYPES, requestFromParams } from './authorization.ts';
-import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
 import { mayBindBrowser, type RequestSite } from './browser-binding.ts';
+import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';

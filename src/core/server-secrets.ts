@@ -37,18 +37,21 @@ export async function loadSecrets(store: Store, box: SecretBox, random: Random):
   const codeKey = await serverSecret(store, box, 'code_hmac_key', random);
   const accessTokenKey = await serverSecret(store, box, 'access_token_key', random);
   const powKey = await serverSecret(store, box, 'pow_hmac_key', random);
+  const transactionKey = await serverSecret(store, box, 'login_transaction_key', random);
   return {
     codeKey: Buffer.from(codeKey, 'base64url'),
-    // Imported once: jose would otherwise import the raw bytes again for every token it seals or opens.
-    accessTokenKey: await crypto.subtle.importKey(
-      'raw',
-      Buffer.from(accessTokenKey, 'base64url'),
-      'AES-GCM',
-      false,
-      ['encrypt', 'decrypt'],
-    ),
+    accessTokenKey: await aesKey(accessTokenKey),
     powKey: Buffer.from(powKey, 'base64url'),
+    transactionKey: await aesKey(transactionKey),
   };
+}
+
+/** Imported once: jose would otherwise import the raw bytes again for every value it seals or opens. */
+function aesKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', Buffer.from(secret, 'base64url'), 'AES-GCM', false, [
+    'encrypt',
+    'decrypt',
+  ]);
 }
 
 async function serverSecret(store: Store, box: SecretBox, name: string, random: Random): Promise<string> {

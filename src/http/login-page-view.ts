@@ -59,7 +59,7 @@ export class PageView {
 
   stepUrl(open: OpenTransaction): string {
     const step = open.transaction.send === 'link' ? 'link' : 'code';
-    return `/u/login/${step}?tx=${encodeURIComponent(open.transaction.id)}`;
+    return `/u/login/${step}?tx=${encodeURIComponent(open.tx)}`;
   }
 
   problem(error: unknown): Problem {
@@ -92,7 +92,7 @@ export class PageView {
     const t = messages(language, { app: app.name });
     const tabs = open.connections.map((c: Connection) => ({
       label: this.tabLabel(c, open.connections, t),
-      href: `/u/login?tx=${encodeURIComponent(transaction.id)}&connection=${encodeURIComponent(c.name)}`,
+      href: `/u/login?tx=${encodeURIComponent(open.tx)}&connection=${encodeURIComponent(c.name)}`,
       current: c.name === current?.name,
     }));
     const country =
@@ -192,7 +192,7 @@ export class PageView {
     return {
       lang: language,
       t,
-      tx: open.transaction.id,
+      tx: open.tx,
       logo: open.app.logo_uri ?? null,
       brand_css: open.app.primary_color
         ? `/ui/brand.css?client_id=${encodeURIComponent(open.app.client_id)}`

@@ -5,7 +5,6 @@ import type {
   InboxMessage,
   LoginCode,
   LoginTicket,
-  LoginTransaction,
   OutboxAttempt,
   OutboxMessage,
   RefreshToken,
@@ -529,39 +528,6 @@ export class KyselyStore implements Store {
 
   async deleteSession(id: string): Promise<void> {
     await this.db.deleteFrom('sessions').where('id', '=', id).execute();
-  }
-
-  async putLoginTransaction(transaction: LoginTransaction): Promise<void> {
-    await this.db
-      .insertInto('login_transactions')
-      .values({ ...transaction, params: JSON.stringify(transaction.params) })
-      .execute();
-  }
-
-  async getLoginTransaction(id: string): Promise<LoginTransaction | undefined> {
-    const row = await this.db
-      .selectFrom('login_transactions')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      ...numbers(row, ['created_at', 'expires_at']),
-      params: JSON.parse(row.params) as LoginTransaction['params'],
-      send: row.send as LoginTransaction['send'],
-      sent_at: row.sent_at === null ? null : Number(row.sent_at),
-    };
-  }
-
-  async updateLoginTransaction(
-    id: string,
-    patch: Pick<LoginTransaction, 'connection' | 'identifier' | 'send' | 'sent_at'>,
-  ): Promise<void> {
-    await this.db.updateTable('login_transactions').set(patch).where('id', '=', id).execute();
-  }
-
-  async deleteLoginTransaction(id: string): Promise<void> {
-    await this.db.deleteFrom('login_transactions').where('id', '=', id).execute();
   }
 
   async putLoginTicket(ticket: LoginTicket): Promise<void> {

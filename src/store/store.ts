@@ -5,7 +5,6 @@ import type {
   InboxMessage,
   LoginCode,
   LoginTicket,
-  LoginTransaction,
   OutboxAttempt,
   OutboxMessage,
   RefreshToken,
@@ -171,14 +170,6 @@ export interface Store {
   /** Records a use of the session (the idle limit counts from it). */
   touchSession(id: string, now: number): Promise<void>;
   deleteSession(id: string): Promise<void>;
-  putLoginTransaction(transaction: LoginTransaction): Promise<void>;
-  getLoginTransaction(id: string): Promise<LoginTransaction | undefined>;
-  /** Records where the transaction's code or link went, and when. */
-  updateLoginTransaction(
-    id: string,
-    patch: Pick<LoginTransaction, 'connection' | 'identifier' | 'send' | 'sent_at'>,
-  ): Promise<void>;
-  deleteLoginTransaction(id: string): Promise<void>;
   putLoginTicket(ticket: LoginTicket): Promise<void>;
   findLoginTicket(ticketHash: string): Promise<LoginTicket | undefined>;
   /** Marks a live, unused ticket used; returns it only to the one caller that won. */

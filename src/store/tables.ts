@@ -1,12 +1,5 @@
 import type { Generated } from 'kysely';
-import type {
-  LoginTicket,
-  LoginTransaction,
-  OutboxAttempt,
-  OutboxMessage,
-  Session,
-  SigningKey,
-} from '../core/model.ts';
+import type { LoginTicket, OutboxAttempt, OutboxMessage, Session, SigningKey } from '../core/model.ts';
 
 /** Row shapes as SQL holds them: booleans as 0/1, JSON as text, times as integer milliseconds. */
 
@@ -111,10 +104,10 @@ export interface InboxMessageRow {
 // hosted login: rows are the domain records, but for the JSON-encoded and loosely typed columns.
 export interface HostedLoginTables {
   sessions: Session;
-  login_transactions: Omit<LoginTransaction, 'params' | 'send'> & {
-    /** JSON of the authorize parameters. */
-    params: string;
-    send: string | null;
-  };
+  /**
+   * No longer written (transactions travel sealed, core/sealed-transaction.ts); rows an earlier
+   * version left are purged once expired.
+   */
+  login_transactions: { id: string; expires_at: number };
   login_tickets: LoginTicket;
 }

@@ -407,32 +407,6 @@ describe.each(storeKinds())('Store contract on $name', (kind) => {
     await store.deleteSession('s1');
     expect(await store.findSession('st-hash')).toBeUndefined();
 
-    await store.putLoginTransaction({
-      id: 'tx1',
-      binding_hash: 'bh',
-      client_id: 'app1',
-      params: { scope: 'openid', login_hint: 'ada@example.com' } as never,
-      connection: null,
-      identifier: null,
-      send: null,
-      sent_at: null,
-      created_at: NOW,
-      expires_at: NOW + HOUR,
-    });
-    await store.updateLoginTransaction('tx1', {
-      connection: 'email',
-      identifier: 'ada@example.com',
-      send: 'code',
-      sent_at: NOW + 1,
-    });
-    expect(await store.getLoginTransaction('tx1')).toMatchObject({
-      params: { login_hint: 'ada@example.com' },
-      send: 'code',
-      sent_at: NOW + 1,
-    });
-    await store.deleteLoginTransaction('tx1');
-    expect(await store.getLoginTransaction('tx1')).toBeUndefined();
-
     await store.putLoginTicket(loginTicket());
     expect((await store.findLoginTicket('tk-hash'))?.co_id).toBe('co1');
     const won = await race(10, () => store.consumeLoginTicket('tk-hash', NOW));

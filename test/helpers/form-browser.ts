@@ -64,7 +64,12 @@ export async function hostedEmailLogin(
   if (page.pathname !== '/u/login') throw new Error(`expected the login page, got ${page}`);
   const tx = page.searchParams.get('tx') as string;
   const sent = await browser.form('/u/login', { tx, connection: 'email', email, send: 'code' });
-  if (location(sent).pathname !== '/u/login/code') throw new Error(`code not sent: ${sent.status}`);
+  const codePage = location(sent);
+  if (codePage.pathname !== '/u/login/code') throw new Error(`code not sent: ${sent.status}`);
   const [message] = await server.inbox(email);
-  return browser.form('/u/login/code', { tx, code: message?.code as string });
+  // The transaction now knows where the code went: the code page's link carries it sealed anew.
+  return browser.form('/u/login/code', {
+    tx: codePage.searchParams.get('tx') as string,
+    code: message?.code as string,
+  });
 }

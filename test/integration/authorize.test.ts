@@ -60,7 +60,9 @@ describe('GET /authorize and the hosted login page', () => {
     expect(sent.status).toBe(303);
     expect(location(sent).pathname).toBe('/u/login/code');
     const [message] = await server.inbox(email);
-    const done = await browser.form('/u/login/code', { tx, code: message?.code as string });
+    // The code page's URL carries the transaction sealed again, now with where the code went.
+    const codeTx = location(sent).searchParams.get('tx') as string;
+    const done = await browser.form('/u/login/code', { tx: codeTx, code: message?.code as string });
     expect(done.status).toBe(303);
     return location(done);
   }
@@ -194,8 +196,13 @@ describe('GET /authorize and the hosted login page', () => {
     it('says plainly when a code is wrong, then expired; and makes resends wait', async () => {
       const browser = new Browser(server);
       const start = location(await browser.get(authorizeUrl({ response_type: 'token', state: 's' })));
-      const tx = start.searchParams.get('tx') as string;
-      await browser.form('/u/login', { tx, connection: 'email', email: 'typo@example.com', send: 'code' });
+      const sent = await browser.form('/u/login', {
+        tx: start.searchParams.get('tx') as string,
+        connection: 'email',
+        email: 'typo@example.com',
+        send: 'code',
+      });
+      const tx = location(sent).searchParams.get('tx') as string;
       const wrong = await browser.form('/u/login/code', { tx, code: '000000' });
       expect(wrong.status).toBe(400);
       expect(wrong.body).toContain('That code is not right');
@@ -216,7 +223,10 @@ describe('GET /authorize and the hosted login page', () => {
       expect(location(resent).searchParams.get('resent')).toBe('1');
       const [fresh] = await server.inbox('typo@example.com');
       expect(fresh?.code).not.toBe(message?.code);
-      const done = await browser.form('/u/login/code', { tx, code: fresh?.code as string });
+      const done = await browser.form('/u/login/code', {
+        tx: location(resent).searchParams.get('tx') as string,
+        code: fresh?.code as string,
+      });
       expect(done.status).toBe(303);
       expect(new URLSearchParams(location(done).hash.slice(1)).get('access_token')).toBeTruthy();
     });
@@ -474,9 +484,17 @@ describe('GET /authorize and the hosted login page', () => {
       const page = await browser.get(`/u/login?tx=${tx}`);
       expect(page.headers.get('cross-origin-opener-policy')).toBeNull();
       expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-      await browser.form('/u/login', { tx, connection: 'email', email: 'popup@example.com', send: 'code' });
+      const codePage = await browser.form('/u/login', {
+        tx,
+        connection: 'email',
+        email: 'popup@example.com',
+        send: 'code',
+      });
       const [sent] = await server.inbox('popup@example.com');
-      const done = await browser.form('/u/login/code', { tx, code: sent?.code as string });
+      const done = await browser.form('/u/login/code', {
+        tx: location(codePage).searchParams.get('tx') as string,
+        code: sent?.code as string,
+      });
       expect(done.status).toBe(200);
       expect(webMessage(done).response).toMatchObject({ access_token: expect.any(String), state: 'popup' });
       // Other pages stay isolated from their opener.
@@ -506,11 +524,16 @@ describe('GET /authorize and the hosted login page', () => {
       const browser = new Browser(server);
       const start = await browser.get(authorizeUrl({ response_type: 'token' }));
       const tx = location(start).searchParams.get('tx') as string;
-      await browser.form('/u/login', { tx, connection: 'email', email: 'lax@example.com', send: 'code' });
+      const codePage = await browser.form('/u/login', {
+        tx,
+        connection: 'email',
+        email: 'lax@example.com',
+        send: 'code',
+      });
       const [sent] = await server.inbox('lax@example.com');
       const done = await server.post<string>(
         '/u/login/code',
-        { tx, code: sent?.code as string },
+        { tx: location(codePage).searchParams.get('tx') as string, code: sent?.code as string },
         { form: true, headers: { cookie: `tessera_login=${browser.cookies.get('tessera_login')}` } },
       );
       const cookie = done.headers.getSetCookie().find((c) => c.startsWith('tessera_session='));

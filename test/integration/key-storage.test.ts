@@ -95,7 +95,7 @@ describe('keys and secrets at rest', () => {
       expect(typeof jwk.d).toBe('string');
       plain.push(jwk.d as string);
     }
-    for (const name of ['code_hmac_key', 'access_token_key', 'pow_hmac_key']) {
+    for (const name of ['code_hmac_key', 'access_token_key', 'pow_hmac_key', 'login_transaction_key']) {
       const opened = await box.open(secrets[name] as string);
       expect(Buffer.from(opened, 'base64url')).toHaveLength(32);
       plain.push(opened);

@@ -354,11 +354,12 @@ describe('proof of work on the hosted login page', () => {
 
     // A resend past the threshold is checked the same way.
     server.clock.advance(31_000);
-    const resend = await browser.form('/u/login/resend', { tx }, headers);
+    const codeTx = location(sent).searchParams.get('tx') as string;
+    const resend = await browser.form('/u/login/resend', { tx: codeTx }, headers);
     expect(resend.status).toBe(200);
     const again = checkForm(resend.body);
     expect(again.action).toBe('/u/login/resend');
-    expect(again.fields).toEqual({ tx, pow: '' });
+    expect(again.fields).toEqual({ tx: codeTx, pow: '' });
     const resent = await browser.form(
       again.action,
       { ...again.fields, pow: `${again.challenge}:${solve(again.challenge, again.bits)}` },

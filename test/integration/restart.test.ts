@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_CHALLENGE } from '../helpers/links.ts';
@@ -149,6 +150,41 @@ describe('a config file that drops an application or connection', () => {
       expect((await start('kept-app-000001', 'old-sms', { phone_number: '+14155550100' })).body.error).toBe(
         'bad.connection',
       );
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an application stored by an earlier version', () => {
+  it('gets the defaults of settings added since at the next start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-upgrade-'));
+    let server = await TestServer.start({ dataDir });
+    const clientId = await server.clientId();
+    await server.close();
+    // As a version before refresh_token_leeway left the Default App.
+    const db = new Database(join(dataDir, 'tessera.db'));
+    const row = db.prepare('select data from applications where client_id = ?').get(clientId) as {
+      data: string;
+    };
+    const { refresh_token_leeway: _, ...older } = JSON.parse(row.data) as Record<string, unknown>;
+    db.prepare('update applications set data = ? where client_id = ?').run(JSON.stringify(older), clientId);
+    db.close();
+
+    server = await TestServer.start({ dataDir });
+    try {
+      const email = 'upgraded@example.com';
+      const code = await server.startCode(clientId, { email });
+      const login = await server.otpGrant(clientId, 'email', email, code, { scope: 'openid offline_access' });
+      const refresh = () =>
+        server.post('/oauth/token', {
+          grant_type: 'refresh_token',
+          client_id: clientId,
+          refresh_token: login.body.refresh_token as string,
+        });
+      // Within the default leeway, a refresh sent twice keeps the session.
+      expect((await Promise.all([refresh(), refresh()])).map((a) => a.status)).toEqual([200, 200]);
     } finally {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -75,6 +75,7 @@ describe('validateConfig', () => {
       id_token_lifetime: 36_000,
       access_token_lifetime: 86_400,
       refresh_token_lifetime: 2_592_000,
+      refresh_token_leeway: 5,
       id_token_signing_alg: 'RS256',
     });
     expect(config.connections[0]).toEqual({

@@ -122,9 +122,9 @@ async function handleAuthorize(
       );
     }
     const binding = request.cookies[LOGIN_COOKIE] ?? ctx.random.token(24);
-    const transaction = await startLoginTransaction(ctx, authz, binding);
+    const tx = await startLoginTransaction(ctx, authz, binding);
     setLoginCookie(reply, ctx, binding, LOGIN_COOKIE_SECONDS);
-    return reply.redirect(`/u/login?tx=${encodeURIComponent(transaction.id)}`, redirectStatus);
+    return reply.redirect(`/u/login?tx=${encodeURIComponent(tx)}`, redirectStatus);
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
     return sendAuthorizationResponse(reply, errorResponse(authRequest, error), language, redirectStatus);

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponse, successResponse } from '../../core/authorization.ts';
+import { MAX_AUTHORIZE_LENGTH } from '../../core/authorize.ts';
 import type { Tessera } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import {
@@ -30,13 +31,19 @@ const scripts: Record<string, string> = {
   'pow.js': asset('pow.js'),
 };
 
+/**
+ * The longest sealed transaction: its authorize parameters (at most MAX_AUTHORIZE_LENGTH
+ * characters) and the rest, as base64url (4/3) with the seal's header, IV and tag.
+ */
+const TX_LENGTH = Math.ceil(((MAX_AUTHORIZE_LENGTH + 1024) * 4) / 3) + 256;
+
 const PageQuery = Type.Object(
-  { tx: optionalText(64), connection: optionalText(128), resent: optionalText(8) },
+  { tx: optionalText(TX_LENGTH), connection: optionalText(128), resent: optionalText(8) },
   objectOptions,
 );
 const IdentifierBody = Type.Object(
   {
-    tx: optionalText(64),
+    tx: optionalText(TX_LENGTH),
     connection: optionalText(128),
     email: optionalText(512),
     country: optionalText(4),
@@ -47,8 +54,8 @@ const IdentifierBody = Type.Object(
   },
   objectOptions,
 );
-const CodeBody = Type.Object({ tx: optionalText(64), code: optionalText(64) }, objectOptions);
-const ResendBody = Type.Object({ tx: optionalText(64), pow: optionalText(512) }, objectOptions);
+const CodeBody = Type.Object({ tx: optionalText(TX_LENGTH), code: optionalText(64) }, objectOptions);
+const ResendBody = Type.Object({ tx: optionalText(TX_LENGTH), pow: optionalText(512) }, objectOptions);
 const BrandQuery = Type.Object({ client_id: optionalText(256) }, objectOptions);
 
 /** The hosted login page: identifier, then code (or "check your email"), then back to the app. */
@@ -86,7 +93,7 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
       } catch (error) {
         const pow = challengeOf(error);
         if (pow) {
-          const fields = { ...body, tx: open.transaction.id };
+          const fields = { ...body, tx: open.tx };
           return view.checkPage(request, reply, open, '/u/login', fields, pow);
         }
         const problem = view.problem(error);
@@ -142,8 +149,7 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
         return reply.redirect(`${view.stepUrl(open)}&resent=1`, 303);
       } catch (error) {
         const pow = challengeOf(error);
-        if (pow)
-          return view.checkPage(request, reply, open, '/u/login/resend', { tx: open.transaction.id }, pow);
+        if (pow) return view.checkPage(request, reply, open, '/u/login/resend', { tx: open.tx }, pow);
         const problem = view.problem(error);
         return view.sentPage(request, reply, open, { problem, status: (error as AuthError).status });
       }

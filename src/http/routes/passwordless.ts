@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { secretsEqual } from '../../core/codes.ts';
 import type { RequestSite } from '../../core/browser-binding.ts';
+import { secretsEqual } from '../../core/codes.ts';
 import type { Tessera } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import {
