@@ -11,6 +11,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { trustProxyOption } from '../config/trust-proxy.ts';
 import type { Tessera } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
 import { PageLimiter } from '../limits/page-limiter.ts';
@@ -54,8 +55,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     loggerInstance: options.logger,
     genReqId: requestId,
     bodyLimit: ctx.config.body_limit,
-    // Fastify accepts a hop count here, though its types only list the other forms.
-    trustProxy: ctx.config.trust_proxy as boolean,
+    trustProxy: trustProxyOption(ctx.config.trust_proxy),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 256 },
     // The router's own refusals (a path segment past maxParamLength, a malformed percent-encoding)
