@@ -17,6 +17,7 @@ import { AuthError } from '../core/errors.ts';
 import { PageLimiter } from '../limits/page-limiter.ts';
 import { StartLimiter } from '../limits/start-limiter.ts';
 import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
+import { limitJsonNesting } from './json-body.ts';
 import { AllowedOrigins, corsPolicy } from './origins.ts';
 import { pageLimit } from './page-limit.ts';
 import { requestId } from './request-id.ts';
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ctx.metrics.httpRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  limitJsonNesting(app);
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(new AllowedOrigins(ctx)) });
