@@ -77,6 +77,24 @@ describe('HTTP surface', () => {
     expect(escaped.body).not.toContain('<script>');
   });
 
+  it('lets the query set only what the callback page shows, none of its layout', async () => {
+    const plain = await server.get('/callback?code=abc123&state=xyz');
+    // The names the page's layout and template read besides the callback's own parameters.
+    const layout = {
+      script: 'https://evil.example/x.js',
+      brand_css: 'https://evil.example/x.css',
+      title: 'Evil title',
+      lang: 'evil-lang',
+      issuer: 'https://evil.example/',
+      redirect_uri: 'https://evil.example/cb',
+    };
+    const hostile = await server.get(`/callback?code=abc123&state=xyz&${new URLSearchParams(layout)}`);
+    expect(hostile.status).toBe(200);
+    expect(hostile.body).toBe(plain.body);
+    expect(hostile.body).not.toMatch(/evil/i);
+    expect(hostile.body).not.toContain('<script');
+  });
+
   it('refuses an unknown log level at start, naming the key', () => {
     expect(() => validateConfig({ log_level: 'verbose' })).toThrow(/log_level/);
   });
