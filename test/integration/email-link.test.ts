@@ -3,7 +3,6 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
 const LINK_COOKIE = 'tessera_link';
 
 interface StartedLink {
@@ -25,7 +24,7 @@ async function startLink(
     email,
     send: 'link',
     authParams: {
-      redirect_uri: CALLBACK,
+      redirect_uri: server.callback,
       response_type: 'code',
       scope: 'openid email',
       state: `state-${email}`,
@@ -94,7 +93,7 @@ function exchangeCode(
     grant_type: 'authorization_code',
     client_id: clientId,
     code,
-    redirect_uri: CALLBACK,
+    redirect_uri: server.callback,
     ...extra,
   });
 }
@@ -123,7 +122,7 @@ describe('email magic link', () => {
       connection: 'email',
       email: 'carry@example.com',
       verification_code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
-      redirect_uri: CALLBACK,
+      redirect_uri: server.callback,
       response_type: 'code',
       scope: 'openid email',
       state: 'state-carry@example.com',
@@ -139,7 +138,7 @@ describe('email magic link', () => {
     const opened = await openLink(server, link, cookie);
     expect(opened.status).toBe(302);
     const target = location(opened);
-    expect(`${target.origin}${target.pathname}`).toBe(CALLBACK);
+    expect(`${target.origin}${target.pathname}`).toBe(server.callback);
     expect(target.searchParams.get('state')).toBe('state-same.browser@example.com');
     expect(target.searchParams.get('error')).toBeNull();
     const code = target.searchParams.get('code');
@@ -216,7 +215,7 @@ describe('email magic link', () => {
     const confirmed = await submitConfirmation(server, again);
     expect(confirmed.status).toBe(303);
     const target = location(confirmed);
-    expect(`${target.origin}${target.pathname}`).toBe(CALLBACK);
+    expect(`${target.origin}${target.pathname}`).toBe(server.callback);
     expect(target.searchParams.get('state')).toBe(`state-${email}`);
     const token = await exchangeCode(server, clientId, target.searchParams.get('code') as string);
     expect(token.status).toBe(200);
@@ -229,7 +228,7 @@ describe('email magic link', () => {
     const replay = await openLink(server, link, cookie);
     expect(replay.status).toBe(302);
     const target = location(replay);
-    expect(`${target.origin}${target.pathname}`).toBe(CALLBACK);
+    expect(`${target.origin}${target.pathname}`).toBe(server.callback);
     expect(target.searchParams.get('error')).toBe('access_denied');
     expect(target.searchParams.get('code')).toBeNull();
     expect(target.searchParams.get('state')).toBe('state-replay@example.com');
@@ -248,7 +247,7 @@ describe('email magic link', () => {
     const opened = await openLink(server, link, cookie);
     expect(opened.status).toBe(302);
     const target = location(opened);
-    expect(`${target.origin}${target.pathname}`).toBe(CALLBACK);
+    expect(`${target.origin}${target.pathname}`).toBe(server.callback);
     expect(target.search).toBe('');
     const fragment = new URLSearchParams(target.hash.slice(1));
     expect(fragment.get('token_type')).toBe('Bearer');

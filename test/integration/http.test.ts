@@ -23,8 +23,10 @@ describe('HTTP surface', () => {
           'access-control-request-headers': 'content-type',
         },
       });
-    const allowed = await preflight('http://localhost:3000');
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    // The Default App's origin is the issuer's.
+    const origin = new URL(server.issuer).origin;
+    const allowed = await preflight(origin);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
     expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
     const foreign = await preflight('https://evil.example');
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();

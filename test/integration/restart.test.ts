@@ -5,8 +5,6 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
-
 describe('a restart on the same data directory', () => {
   let server: TestServer;
   let clientId: string;
@@ -38,7 +36,7 @@ describe('a restart on the same data directory', () => {
       connection: 'email',
       email: 'pending.link@example.com',
       send: 'link',
-      authParams: { redirect_uri: CALLBACK, response_type: 'code', state: 'before-restart' },
+      authParams: { redirect_uri: server.callback, response_type: 'code', state: 'before-restart' },
     });
     expect(start.status).toBe(200);
     const cookie = start.headers.getSetCookie().find((c) => c.startsWith('tessera_link='));
