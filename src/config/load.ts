@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { type Config, ConfigSchema } from './schema.ts';
+import { parseTrustProxy, trustProxyProblems } from './trust-proxy.ts';
 import { applySchema } from './validate.ts';
 
 /** Thrown when the configuration is invalid; its message names every bad key. */
@@ -103,11 +104,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   if (env.DATABASE_URL) out.database_url = env.DATABASE_URL;
   if (env.DATABASE_SCHEMA) out.database_schema = env.DATABASE_SCHEMA;
   if (env.TESSERA_DATABASE_POOL_SIZE) out.database_pool_size = Number(env.TESSERA_DATABASE_POOL_SIZE);
-  if (env.TESSERA_TRUST_PROXY) {
-    const value = env.TESSERA_TRUST_PROXY;
-    out.trust_proxy =
-      value === 'true' ? true : value === 'false' ? false : /^\d+$/.test(value) ? Number(value) : value;
-  }
+  if (env.TESSERA_TRUST_PROXY) out.trust_proxy = parseTrustProxy(env.TESSERA_TRUST_PROXY);
   if (env.REDIS_URL) out.redis_url = env.REDIS_URL;
   if (env.TESSERA_READINESS_REQUIRES_COUNTERS)
     out.readiness_requires_counters = !['false', '0'].includes(env.TESSERA_READINESS_REQUIRES_COUNTERS);
@@ -153,6 +150,7 @@ function checkReferences(config: Config, source: string): void {
       );
     }
   });
+  problems.push(...trustProxyProblems(config.trust_proxy));
   const pow = config.proof_of_work;
   if (pow.enabled && pow.after_starts_per_ip >= config.rate_limits.start_per_ip_per_hour) {
     problems.push(

@@ -302,8 +302,18 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
       { default: 'info' },
     ),
-    /** Trust X-Forwarded-For from this many proxies (or `true` for any). */
-    trust_proxy: Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 })], { default: false }),
+    /**
+     * Whose X-Forwarded-For to believe (config/trust-proxy.ts): `true` any hop, a number of proxies
+     * in front, or the proxies' addresses and CIDR ranges (checked at load).
+     */
+    trust_proxy: Type.Union(
+      [
+        Type.Boolean(),
+        Type.Integer({ minimum: 0, maximum: 100 }),
+        Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 100 }),
+      ],
+      { default: false },
+    ),
     body_limit: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
     /** The outbox: how long a send may take, how long /passwordless/start waits, how retries back off. */
     delivery: Type.Object(

@@ -58,6 +58,47 @@ async function forgetUndeclared(
   );
 }
 
+const DEFAULT_APP = 'seeded_default_app';
+
+/**
+ * The Default App's URLs, from the issuer: its callback is the development `/callback` page and its
+ * origin the server's own, so that `npm start` on any port or issuer logs a user in to a page
+ * that exists.
+ */
+export function defaultAppUrls(issuer: string) {
+  const origin = new URL(issuer).origin;
+  return {
+    callbacks: [`${issuer}callback`],
+    allowed_origins: [origin],
+    web_origins: [origin],
+    allowed_logout_urls: [origin],
+  };
+}
+
+/**
+ * Moves the Default App's URLs to the current issuer. It is Tessera's own development app, which
+ * no command or API edits, and its URLs made for another port or issuer would send every link
+ * to nothing. A config file that declares its client_id owns it instead.
+ */
+async function followIssuer(store: Store, declared: Declared): Promise<void> {
+  const clientId = await store.getSetting(DEFAULT_APP);
+  if (clientId === undefined || declared.applications.some((a) => a.client_id === clientId)) return;
+  const app = await store.getApplication(clientId);
+  if (!app) return;
+  const urls = defaultAppUrls(declared.issuer);
+  const stale = (Object.keys(urls) as (keyof typeof urls)[]).some(
+    (key) => JSON.stringify(app[key]) !== JSON.stringify(urls[key]),
+  );
+  if (stale) await store.putApplication({ ...app, ...urls });
+}
+
+/** What the configuration declares: its applications and connections, and the issuer. */
+interface Declared {
+  applications: Application[];
+  connections: Connection[];
+  issuer: string;
+}
+
 /**
  * Puts the configured applications and connections into the store (the config file wins for what
  * it declares). On a first start without any, creates the "Default App" and the `email` and `sms`
@@ -66,7 +107,7 @@ async function forgetUndeclared(
 export async function seedStore(
   store: Store,
   random: Random,
-  declared: { applications: Application[]; connections: Connection[] },
+  declared: Declared,
   /**
    * `always` (a server starting): the config file's applications and connections are written, and
    * those it no longer declares removed. `first-use` (a one-off command): only on a database no
@@ -81,21 +122,21 @@ export async function seedStore(
     for (const connection of declared.connections) await store.putConnection(connection);
   }
   await fillNewSettings(store);
+  // Only a server starting: a one-off command run without the server's PORT or TESSERA_ISSUER
+  // would otherwise move the running server's Default App to another address.
+  if (apply === 'always') await followIssuer(store, declared);
 
   let createdApplication: Application | null = null;
   // The first start of a database seeds it once: instances starting together on one PostgreSQL
   // agree through one atomic setting on which of them makes the Default App.
   if ((await store.listApplications()).length === 0) {
     const clientId = random.token(24);
-    if ((await store.putSettingIfAbsent('seeded_default_app', clientId)) === clientId) {
+    if ((await store.putSettingIfAbsent(DEFAULT_APP, clientId)) === clientId) {
       createdApplication = withApplicationDefaults({
         client_id: clientId,
         name: 'Default App',
         app_type: 'spa',
-        callbacks: ['http://localhost:3000/callback'],
-        allowed_origins: ['http://localhost:3000'],
-        web_origins: ['http://localhost:3000'],
-        allowed_logout_urls: ['http://localhost:3000'],
+        ...defaultAppUrls(declared.issuer),
         grant_types: [PASSWORDLESS_OTP_GRANT, 'authorization_code', 'implicit', 'refresh_token'],
       });
       await store.putApplication(createdApplication);

@@ -3,6 +3,7 @@ import { isEnabledFor } from './applications.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
+import { checkMetadata } from './metadata.ts';
 import type { Application, Connection, User } from './model.ts';
 import { sendLoginCode } from './passwordless.ts';
 import { createUser } from './users.ts';
@@ -39,6 +40,8 @@ async function identify(ctx: Tessera, req: CreateUserRequest) {
 
 /** Creates a user on a passwordless connection; 409 when the identifier is taken. */
 export async function createUserByAdmin(ctx: Tessera, req: CreateUserRequest): Promise<User> {
+  checkMetadata('app_metadata', req.app_metadata);
+  checkMetadata('user_metadata', req.user_metadata);
   const { connection, field, identifier } = await identify(ctx, req);
   if (await ctx.store.findUser(connection.name, field, identifier)) {
     throw apiError(409, 'The user already exists.');

@@ -11,11 +11,13 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { trustProxyOption } from '../config/trust-proxy.ts';
 import type { Tessera } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
 import { PageLimiter } from '../limits/page-limiter.ts';
 import { StartLimiter } from '../limits/start-limiter.ts';
 import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
+import { limitJsonNesting } from './json-body.ts';
 import { AllowedOrigins, corsPolicy } from './origins.ts';
 import { pageLimit } from './page-limit.ts';
 import { requestId } from './request-id.ts';
@@ -54,8 +56,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     loggerInstance: options.logger,
     genReqId: requestId,
     bodyLimit: ctx.config.body_limit,
-    // Fastify accepts a hop count here, though its types only list the other forms.
-    trustProxy: ctx.config.trust_proxy as boolean,
+    trustProxy: trustProxyOption(ctx.config.trust_proxy),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { maxParamLength: 256 },
     // The router's own refusals (a path segment past maxParamLength, a malformed percent-encoding)
@@ -82,6 +83,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ctx.metrics.httpRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
 
+  limitJsonNesting(app);
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(new AllowedOrigins(ctx)) });

@@ -115,6 +115,11 @@ export class TestServer {
     return this.server.ctx.config.issuer;
   }
 
+  /** The Default App's callback: this issuer's development /callback page. */
+  get callback(): string {
+    return `${this.issuer}callback`;
+  }
+
   /** The client_id of the Default App (or the first application). */
   async clientId(): Promise<string> {
     const apps = await this.server.ctx.store.listApplications();

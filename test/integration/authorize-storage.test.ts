@@ -4,8 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormBrowser, hostedEmailLogin, location } from '../helpers/form-browser.ts';
 import { TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
-
 /** Rows in every table of the server's SQLite file, read through a connection of its own. */
 function rowCounts(dataDir: string): Record<string, number> {
   const db = new Database(join(dataDir, 'tessera.db'), { readonly: true, fileMustExist: true });
@@ -37,7 +35,7 @@ describe('an authorize request that shows the login page', () => {
   afterAll(() => server.close());
 
   const authorizePath = (state: string) =>
-    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'token', state, scope: 'openid '.repeat(200) })}`;
+    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: server.callback, response_type: 'token', state, scope: 'openid '.repeat(200) })}`;
 
   it('stores nothing, however many arrive, and each one still leads to a login', async () => {
     const before = rowCounts(server.dataDir);

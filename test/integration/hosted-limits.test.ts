@@ -2,14 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormBrowser, location } from '../helpers/form-browser.ts';
 import { TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
-
 describe('limits of the hosted login', () => {
   let server: TestServer;
   let clientId: string;
 
   const authorizePath = (params: Record<string, string> = {}) =>
-    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'token', nonce: 'n', ...params })}`;
+    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: server.callback, response_type: 'token', nonce: 'n', ...params })}`;
 
   describe('requests per IP', () => {
     beforeAll(async () => {
@@ -28,7 +26,7 @@ describe('limits of the hosted login', () => {
         (
           await browser.form(
             '/authorize',
-            Object.fromEntries(new URL(authorizePath(), CALLBACK).searchParams),
+            Object.fromEntries(new URL(authorizePath(), server.callback).searchParams),
           )
         ).status,
       ).toBe(303);
@@ -39,7 +37,10 @@ describe('limits of the hosted login', () => {
 
       for (const answer of [
         await browser.get(authorizePath()),
-        await browser.form('/authorize', Object.fromEntries(new URL(authorizePath(), CALLBACK).searchParams)),
+        await browser.form(
+          '/authorize',
+          Object.fromEntries(new URL(authorizePath(), server.callback).searchParams),
+        ),
         await browser.form('/u/login', { tx, connection: 'email', email: 'limit@example.com' }),
         await browser.form('/u/login/code', { tx, code: '000000' }),
         await browser.form('/u/login/resend', { tx }),
@@ -84,7 +85,8 @@ describe('limits of the hosted login', () => {
       const posted = await server.post<string>(
         '/authorize',
         Object.fromEntries(
-          new URL(authorizePath({ state: long, nonce: long, ui_locales: long }), CALLBACK).searchParams,
+          new URL(authorizePath({ state: long, nonce: long, ui_locales: long }), server.callback)
+            .searchParams,
         ),
         { form: true },
       );

@@ -4,7 +4,6 @@ import { purgeExpired } from '../../src/core/housekeeping.ts';
 import { FormBrowser, hostedEmailLogin, location } from '../helpers/form-browser.ts';
 import { TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
 const DAY = 24 * 60 * 60 * 1000;
 const NOTHING = {
   login_codes: 0,
@@ -30,7 +29,7 @@ describe('purging expired rows', () => {
 
   const purge = () => purgeExpired(server.server.ctx);
   const authorizePath = (params: Record<string, string>) =>
-    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, ...params })}`;
+    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: server.callback, ...params })}`;
 
   async function otpLogin(email: string) {
     const otp = await server.startCode(clientId, { email });
@@ -83,7 +82,7 @@ describe('purging expired rows', () => {
       client_id: clientId,
       code,
       code_verifier: verifier,
-      redirect_uri: CALLBACK,
+      redirect_uri: server.callback,
     });
     expect(exchanged.status).toBe(200);
     await server.post('/passwordless/start', {

@@ -24,8 +24,10 @@ describe('HTTP surface', () => {
           'access-control-request-headers': 'content-type',
         },
       });
-    const allowed = await preflight('http://localhost:3000');
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    // The Default App's origin is the issuer's.
+    const origin = new URL(server.issuer).origin;
+    const allowed = await preflight(origin);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
     expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
     const foreign = await preflight('https://evil.example');
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
@@ -77,6 +79,24 @@ describe('HTTP surface', () => {
     expect(page.body).toContain('authorization_code');
     const escaped = await server.get('/callback?code=%3Cscript%3E');
     expect(escaped.body).not.toContain('<script>');
+  });
+
+  it('lets the query set only what the callback page shows, none of its layout', async () => {
+    const plain = await server.get('/callback?code=abc123&state=xyz');
+    // The names the page's layout and template read besides the callback's own parameters.
+    const layout = {
+      script: 'https://evil.example/x.js',
+      brand_css: 'https://evil.example/x.css',
+      title: 'Evil title',
+      lang: 'evil-lang',
+      issuer: 'https://evil.example/',
+      redirect_uri: 'https://evil.example/cb',
+    };
+    const hostile = await server.get(`/callback?code=abc123&state=xyz&${new URLSearchParams(layout)}`);
+    expect(hostile.status).toBe(200);
+    expect(hostile.body).toBe(plain.body);
+    expect(hostile.body).not.toMatch(/evil/i);
+    expect(hostile.body).not.toContain('<script');
   });
 
   it('refuses an unknown log level at start, naming the key', () => {

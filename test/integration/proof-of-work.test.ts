@@ -13,7 +13,6 @@ const BITS = 8;
 const THRESHOLD = 2;
 const TTL_S = 60;
 const POW = { enabled: true, after_starts_per_ip: THRESHOLD, difficulty_bits: BITS, ttl_s: TTL_S };
-const CALLBACK = 'http://localhost:3000/callback';
 
 let lastIp = 0;
 /** A client IP no other test in this file uses. */
@@ -295,7 +294,7 @@ describe('proof of work on the hosted login page', () => {
   afterAll(() => server.close());
 
   const authorizePath = () =>
-    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'token', nonce: 'n' })}`;
+    `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: server.callback, response_type: 'token', nonce: 'n' })}`;
 
   /** The "Checking your browser…" page's form: where it posts, its fields and its challenge. */
   function checkForm(html: string) {

@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_CHALLENGE } from '../helpers/links.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 
-const CALLBACK = 'http://localhost:3000/callback';
-
 describe('a restart on the same data directory', () => {
   let server: TestServer;
   let clientId: string;
@@ -41,7 +39,7 @@ describe('a restart on the same data directory', () => {
       email: 'pending.link@example.com',
       send: 'link',
       authParams: {
-        redirect_uri: CALLBACK,
+        redirect_uri: server.callback,
         response_type: 'code',
         state: 'before-restart',
         code_challenge: TEST_CHALLENGE,

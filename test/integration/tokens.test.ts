@@ -45,7 +45,6 @@ function requestWithHost(
 
 /** Past the applications' default refresh_token_leeway (5 s). */
 const LEEWAY_MS = 5001;
-const CALLBACK = 'http://localhost:3000/callback';
 
 describe('tokens', () => {
   let server: TestServer;
@@ -137,7 +136,7 @@ describe('tokens', () => {
 
   it('revokes the refresh token of an authorization code exchanged twice (RFC 6749 §4.1.2)', async () => {
     const email = 'code.reuse@example.com';
-    const started = await startLink(server, clientId, email, CALLBACK, {
+    const started = await startLink(server, clientId, email, server.callback, {
       scope: 'openid email offline_access',
     });
     const opened = await openLink(server, started.link, started.cookie);
@@ -148,7 +147,7 @@ describe('tokens', () => {
         client_id: clientId,
         code,
         code_verifier: started.verifier,
-        redirect_uri: CALLBACK,
+        redirect_uri: server.callback,
       });
     const first = await exchange();
     expect(first.status).toBe(200);

@@ -329,3 +329,46 @@ describe('environment variables inside the config file', () => {
     }
   });
 });
+
+describe('trust_proxy', () => {
+  it('reads every form of TESSERA_TRUST_PROXY', () => {
+    const read = (value: string) => loadConfig({ env: { TESSERA_TRUST_PROXY: value } }).trust_proxy;
+    expect(read('true')).toBe(true);
+    expect(read('false')).toBe(false);
+    expect(read('1')).toBe(1);
+    expect(read('10.0.0.0/8, 192.168.1.7,fd00::/8')).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+    expect(read('loopback,uniquelocal')).toEqual(['loopback', 'uniquelocal']);
+  });
+
+  it('takes a list of addresses, ranges and named ranges from the file', () => {
+    const list = ['127.0.0.1', '10.0.0.0/8', '::1', '2001:db8::/32', 'loopback', 'linklocal', 'uniquelocal'];
+    expect(validateConfig({ trust_proxy: list }).trust_proxy).toEqual(list);
+  });
+
+  it('names each entry that is not an address or range, in the file and in the environment', () => {
+    const fromFile = configError(() =>
+      validateConfig({ trust_proxy: ['10.0.0.1', '10.0.0.300', '10.0.0.0/33', 'my-proxy'] }),
+    ).message;
+    expect(fromFile).toContain('trust_proxy.1: "10.0.0.300" is not an IP address or CIDR range');
+    expect(fromFile).toContain('trust_proxy.2: "10.0.0.0/33" is not an IP address or CIDR range');
+    expect(fromFile).toContain('trust_proxy.3: "my-proxy" is not an IP address or CIDR range');
+    expect(fromFile).toContain('loopback, linklocal, uniquelocal');
+    expect(fromFile).not.toContain('trust_proxy.0');
+
+    const fromEnv = configError(() => loadConfig({ env: { TESSERA_TRUST_PROXY: 'yes' } })).message;
+    expect(fromEnv).toContain('trust_proxy.0: "yes" is not an IP address or CIDR range');
+  });
+
+  it('refuses an empty list and a negative count', () => {
+    expect(configError(() => validateConfig({ trust_proxy: [] })).message).toContain('trust_proxy');
+    expect(configError(() => validateConfig({ trust_proxy: -1 })).message).toContain('trust_proxy');
+  });
+});
+
+describe('examples/tessera.yaml', () => {
+  it('is a valid configuration', () => {
+    const config = loadConfig({ file: 'examples/tessera.yaml', env: {} });
+    expect(config.applications.map((a) => a.client_id)).toContain('example-backend');
+    expect(config.trust_proxy).toBe(false);
+  });
+});

@@ -18,12 +18,17 @@ export const devInboxRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async
   });
 
   // The Default App's callback points here, so a newcomer's first magic link lands on a page that
-  // explains what their app would receive, instead of a 404.
+  // explains what their app would receive, instead of a 404. A callback may carry any parameter,
+  // but only the four the page shows reach its template: the others are named like variables of
+  // the layout (`script` adds a script element) and must stay the server's.
   const CallbackQuery = Type.Object({}, { additionalProperties: optionalText(4096), maxProperties: 16 });
   app.get('/callback', { schema: { querystring: CallbackQuery } }, async (request, reply) => {
-    const query = request.query as Record<string, string | undefined>;
+    const { code, state, error, error_description } = request.query as Record<string, string | undefined>;
     return sendPage(reply, 'dev-callback', {
-      ...query,
+      code,
+      state,
+      error,
+      error_description,
       issuer: ctx.config.issuer,
       redirect_uri: `${ctx.config.issuer}callback`,
     });
