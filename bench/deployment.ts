@@ -13,6 +13,7 @@ import { ServerProcess } from './server-process.ts';
 
 export const OTP_GRANT = 'http://auth0.com/oauth/grant-type/passwordless/otp';
 export const CLIENT_ID = 'bench-app-0000000001';
+export const BENCH_CALLBACK = 'http://localhost:3000/callback';
 
 /** `database_pool_size` when the bench does not set it: the server's own default. */
 export const DEFAULT_POOL_SIZE = validateConfig({}).database_pool_size;
@@ -65,6 +66,7 @@ export async function deploy(
     // Every client is 127.0.0.1 here: limits far above any run.
     rate_limits: {
       start_per_ip_per_hour: 1_000_000_000,
+      authorize_per_ip_per_minute: 1_000_000_000,
       start_per_application_per_hour: 1_000_000_000,
       verify_failures_per_ip: 1_000_000_000,
     },
@@ -72,8 +74,8 @@ export async function deploy(
       {
         client_id: CLIENT_ID,
         name: 'Bench',
-        callbacks: ['http://localhost:3000/callback'],
-        grant_types: [OTP_GRANT, 'refresh_token'],
+        callbacks: [BENCH_CALLBACK],
+        grant_types: [OTP_GRANT, 'refresh_token', 'authorization_code'],
         id_token_signing_alg: alg,
       },
     ],

@@ -46,7 +46,12 @@ export class LoadClient {
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Reply> {
     const response = await this.next().request({ path, method: 'GET', headers });
-    return { status: response.statusCode, body: await response.body.json() };
+    // A redirect has no JSON body to read (its body is drained all the same).
+    const json = response.headers['content-type']?.toString().startsWith('application/json');
+    return {
+      status: response.statusCode,
+      body: json ? await response.body.json() : await response.body.text(),
+    };
   }
 
   async close(): Promise<void> {

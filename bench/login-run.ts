@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  BENCH_CALLBACK,
   CLIENT_ID,
   DEFAULT_POOL_SIZE,
   type Deployment,
@@ -50,6 +51,8 @@ export interface LoginRun {
   fixedRate?: { offered: number; achieved: number; errors: number; start: Summary; token: Summary };
   refreshPerSecond?: number;
   userinfoPerSecond?: number;
+  /** GET /authorize answered with the hosted login page's redirect (a browser arriving to log in). */
+  authorizePerSecond?: number;
   /** The highest of the instances' peak resident memory, and each one's. */
   peakRssMb: number;
   peakRssMbByInstance: number[];
@@ -150,6 +153,25 @@ export async function loginRun(
       errors += userinfo.errors;
       result.firstError ??= userinfo.firstError;
       result.userinfoPerSecond = userinfo.perSecond;
+
+      // A browser arriving to log in: the authorize request of a SPA (code flow with PKCE), each
+      // with its own state, answered with the redirect to the hosted login page.
+      const authorize = await closedLoop(concurrency, (seconds * 1000) / 2, async (i) => {
+        const query = new URLSearchParams({
+          client_id: CLIENT_ID,
+          redirect_uri: BENCH_CALLBACK,
+          response_type: 'code',
+          scope: 'openid email',
+          state: `st-${i}`,
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        });
+        const answer = await client.get(`/authorize?${query}`);
+        if (answer.status !== 302) throw new Error(`authorize ${answer.status}`);
+      });
+      errors += authorize.errors;
+      result.firstError ??= authorize.firstError;
+      result.authorizePerSecond = authorize.perSecond;
     }
     result.peakRssMbByInstance = servers.map((s) => s.peakRssMb());
     result.peakRssMb = Math.max(...result.peakRssMbByInstance);

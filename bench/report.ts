@@ -77,6 +77,8 @@ export function resultsTable(results: BenchResults): string {
       rows.push([`${label}: refresh grants/s`, String(run.refreshPerSecond)]);
     if (run.userinfoPerSecond !== undefined)
       rows.push([`${label}: /userinfo req/s`, String(run.userinfoPerSecond)]);
+    if (run.authorizePerSecond !== undefined)
+      rows.push([`${label}: /authorize req/s (to the login page)`, String(run.authorizePerSecond)]);
     rows.push([
       `${label}: server peak RSS MB${run.instances > 1 ? ' (each instance)' : ''}`,
       run.peakRssMbByInstance.join(' / '),
@@ -138,6 +140,7 @@ export function comparisonTable(all: BenchResults[]): string {
     }),
     figure('refresh grants/s', (r) => rs(r).refreshPerSecond),
     figure('/userinfo req/s', (r) => rs(r).userinfoPerSecond),
+    figure('/authorize req/s', (r) => rs(r).authorizePerSecond),
     figure('ES256 logins/s (saturated)', (r) => es(r).logins.perSecond),
     figure('ES256 Tessera CPU ms/login', (r) => es(r).cpuMsPerLogin),
     figure('peak RSS MB per instance', (r) => (rs(r).peakRssMbByInstance ?? [rs(r).peakRssMb]).join(' / ')),
