@@ -45,10 +45,21 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
+/**
+ * A kid is a base64url thumbprint and may begin with `-` (one in 64 does), which the argument
+ * parser would take for an option: the word after `keys retire` is the kid, whatever it looks like.
+ */
+export function kidAsPositional(argv: string[]): string[] {
+  const at = argv.findIndex((arg, i) => arg === 'retire' && argv[i - 1] === 'keys');
+  const kid = at < 0 ? undefined : argv[at + 1];
+  if (kid === undefined || !kid.startsWith('-') || kid.startsWith('--')) return argv;
+  return [...argv.slice(0, at + 1), ...argv.slice(at + 2), '--', kid];
+}
+
 /** Entry point of `tessera` and `npm start`. */
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: kidAsPositional(argv),
     allowPositionals: true,
     options: {
       config: { type: 'string' },

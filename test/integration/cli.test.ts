@@ -129,4 +129,12 @@ describe('the tessera command', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/applications\.0\.callbacks/);
   });
+
+  it('takes a kid that begins with "-" (a base64url thumbprint may) as the kid, not an option', async () => {
+    const answer = await tessera(['keys', 'retire', '-6JKzNDm2Rc8bxEM0o2gvC6NaVq_Kq9V3bTq4q2xW0c'], env);
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toContain('keys retire:');
+    expect(answer.stderr).toContain('-6JKzNDm2Rc8bxEM0o2gvC6NaVq_Kq9V3bTq4q2xW0c');
+    expect(answer.stderr).not.toContain('ERR_PARSE_ARGS');
+  });
 });
