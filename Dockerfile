@@ -1,6 +1,6 @@
-# Tessera's image: the compiled server on Node 20. better-sqlite3 is built from source in the
+# Tessera's image: the compiled server on Node 24 LTS. better-sqlite3 is built from source in the
 # first stage (it needs python3, make and g++), so the image works with or without PostgreSQL.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,7 +9,7 @@ COPY src ./src
 COPY bin ./bin
 RUN npm ci && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 TESSERA_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
