@@ -7,6 +7,7 @@ import type { Application } from './core/model.ts';
 import type { Clock, Random } from './core/sources.ts';
 import { type App, buildApp } from './http/app.ts';
 import { createLogger } from './http/logger.ts';
+import { FailureStreak } from './store/failure-streak.ts';
 import { closeTessera, openTessera } from './tessera.ts';
 
 /** How often expired rows are purged. */
@@ -108,15 +109,23 @@ export function closeOnSignals(server: RunningServer): void {
 /** Purges expired rows every minute (never two runs at once); the timer keeps no process alive. */
 function startHousekeeping(ctx: Tessera, logger: FastifyBaseLogger): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  // Once a minute already: the backoff is the interval itself; the streak keeps the log to two lines.
+  const purges = new FailureStreak(
+    'housekeeping: purging expired rows',
+    logger,
+    HOUSEKEEPING_MS,
+    HOUSEKEEPING_MS,
+  );
   const timer = setInterval(() => {
     if (running) return;
     running = purgeExpired(ctx)
       .then(
         (counts) => {
+          purges.succeeded();
           if (Object.values(counts).some((n) => n > 0))
             logger.debug({ deleted: counts }, 'purged expired rows');
         },
-        (error: unknown) => logger.error({ err: error }, 'purging expired rows failed'),
+        (error: unknown) => void purges.failed(error),
       )
       .finally(() => {
         running = undefined;
