@@ -119,6 +119,7 @@ async function openCounters(config: Config, logger: CountersLogger, metrics: Met
   const counters = RedisCounters.open(config.redis_url, {
     logger,
     prefix: config.redis_prefix,
+    timeoutMs: config.redis_timeout_ms,
     onDegraded: (degraded) => metrics.setCountersDegraded(degraded),
   });
   await counters.connected(3000);

@@ -275,6 +275,12 @@ export const ConfigSchema = Type.Object(
     /** Prefix of every key Tessera writes in Redis, so that deployments can share one server. */
     redis_prefix: Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'tessera:' }),
     /**
+     * Milliseconds one Redis call may take; past it the connection is dropped and made again, and
+     * limits are counted in this instance meanwhile: a hung Redis costs one call this long, not
+     * every login.
+     */
+    redis_timeout_ms: Type.Integer({ minimum: 10, maximum: 10_000, default: 100 }),
+    /**
      * 32 random bytes, base64: seals signing keys, server secrets and provider credentials in the
      * store. Set it with TESSERA_MASTER_KEY; without it a key file `master.key` is made in data_dir
      * (keep it out of database backups, and back it up on its own: without it they are lost).

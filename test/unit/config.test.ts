@@ -32,6 +32,7 @@ describe('validateConfig', () => {
       database_max_waiting: 500,
       database_start_wait_s: 300,
       redis_prefix: 'tessera:',
+      redis_timeout_ms: 100,
       environment: 'development',
       log_level: 'info',
       trust_proxy: false,
