@@ -113,6 +113,28 @@ export function closeOnSignals(server: RunningServer): void {
 }
 
 /**
+ * The last guard: a database fault some code path left unhandled (a bug) is logged and the process
+ * goes on, instead of every instance ending at once with its database. Any other unhandled
+ * rejection still ends the process, as Node's default does.
+ */
+export function keepRunningThroughDatabaseFaults(log: FastifyBaseLogger): void {
+  process.on('unhandledRejection', databaseFaultsLogged(log));
+}
+
+/** The handler keepRunningThroughDatabaseFaults installs. */
+export function databaseFaultsLogged(log: {
+  error(details: object, message: string): void;
+}): (reason: unknown) => void {
+  return (reason) => {
+    if (!isDatabaseUnavailable(reason)) throw reason;
+    log.error(
+      { ...describeFault(reason), err: reason },
+      'a database fault was left unhandled (a bug: please report it); the process goes on',
+    );
+  };
+}
+
+/**
  * openTessera, tried again while the database cannot be reached (down, restarting, refusing), with
  * a growing wait (up to 5 s) for up to `database_start_wait_s`; meanwhile the starting app answers
  * on the port (alive, not ready). Any other error (a wrong password, a wrong master key) ends the
