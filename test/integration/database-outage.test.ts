@@ -17,7 +17,7 @@ import {
   post,
   refreshAll,
 } from '../helpers/login-load.ts';
-import { OTP_GRANT } from '../helpers/server.ts';
+import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 import { testDatabaseUrl, uniqueSchema } from '../helpers/services.ts';
 import { dropSchema } from '../helpers/stores.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -487,4 +487,55 @@ describe.skipIf(!databaseUrl)('a Tessera starting while its PostgreSQL refuses',
     expect(quitter.output).toContain('ECONNREFUSED');
     console.info(`started with the database refusing: ready ${readyAfterMs} ms after it accepted`);
   }, 45_000);
+});
+
+describe.skipIf(!databaseUrl)('requests waiting for a PostgreSQL connection', () => {
+  const schema = uniqueSchema('waiting');
+  let proxy: TcpProxy;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(target());
+    server = await TestServer.start({
+      config: {
+        database_url: TcpProxy.via(databaseUrl as string, proxy),
+        database_schema: schema,
+        master_key: randomBytes(32).toString('base64'),
+        database_pool_size: 1,
+        database_max_waiting: 2,
+        database_connect_timeout_ms: SLOW_MS,
+        database_statement_timeout_ms: SLOW_MS,
+      },
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await proxy?.close();
+    await dropSchema(databaseUrl as string, schema);
+  });
+
+  it('are at most database_max_waiting: past it a request is answered 503 at once, not queued', async () => {
+    proxy.hang();
+    // Six applications nobody has read yet, so that each request asks the database.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, n) =>
+        post(server.url, '/oauth/token', {
+          grant_type: OTP_GRANT,
+          client_id: `unknown-app-${n}`,
+          realm: 'email',
+          username: 'a@example.com',
+          otp: '123456',
+        }),
+      ),
+    );
+    expect(answers.every(isUnavailable)).toBe(true);
+    // One holds the only connection and at most two wait for it, until their timeouts; the
+    // others are refused at once.
+    const waited = answers.filter((a) => a.ms >= 250).length;
+    expect(waited).toBeGreaterThanOrEqual(1);
+    expect(waited).toBeLessThanOrEqual(3);
+    expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(SLOW_MS + 1500);
+    proxy.pass();
+    await expect.poll(async () => (await server.get('/readyz')).status, { timeout: 10_000 }).toBe(200);
+  }, 20_000);
 });
