@@ -15,8 +15,13 @@ export function buildStartingApp(config: Config, logger: FastifyBaseLogger): Fas
     ...(tls && { https: { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } }),
     loggerInstance: logger,
     genReqId: requestId,
-    // Nothing here waits on anything: a connection left open would only hold the real start up.
-    forceCloseConnections: true,
+    // Every answer closes its connection (below), so none is cut mid-request when the real app
+    // takes the port over; what is left idle is closed then.
+    forceCloseConnections: 'idle',
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('connection', 'close');
+    return payload;
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => reply.status(503).send({ status: 'starting' }));
