@@ -105,11 +105,28 @@ describe.skipIf(!canRunRedisServer())('Redis that hangs under a running server',
   let redis: OwnRedis;
   let proxy: TcpProxy;
   let server: TestServer;
+  const said: string[] = [];
 
   beforeAll(async () => {
     redis = await OwnRedis.start();
     proxy = await TcpProxy.start({ host: '127.0.0.1', port: redis.port });
+    const record = (first: unknown, second?: unknown) =>
+      void said.push(String(typeof first === 'string' ? first : second));
+    const logger = {
+      level: 'info',
+      warn: record,
+      info: record,
+      error: record,
+      debug: () => {},
+      trace: () => {},
+      fatal: record,
+      silent: () => {},
+      child() {
+        return this;
+      },
+    };
     server = await TestServer.start({
+      logger: logger as never,
       config: {
         redis_url: TcpProxy.via(redis.url, proxy),
         applications: [{ client_id: CLIENT, name: 'Redis hang' }],
@@ -148,9 +165,12 @@ describe.skipIf(!canRunRedisServer())('Redis that hangs under a running server',
     const ready = await server.get<{ checks: Record<string, string> }>('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.checks).toEqual({ database: 'ok', counters: 'error' });
+    const unreachable = 'Redis is unreachable: rate limits are counted per instance until it is back';
+    expect(said.filter((line) => line === unreachable)).toHaveLength(1);
 
     proxy.pass();
     await expect.poll(degraded, { timeout: 10_000 }).toBe('0');
+    expect(said).toContain('Redis is reachable again: rate limits are shared');
     expect((await server.get('/readyz')).status).toBe(200);
     expect((await timedLogin('hang-after@example.com')).status).toBe(200);
     console.info(
