@@ -31,6 +31,8 @@ export class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly origin: string,
+    /** What the process has written to stdout and stderr so far (the last 3 to 4 MB of it). */
+    private readonly written: { text: string },
   ) {}
 
   /** Starts `bin/tessera.js start` as `npm start` does, and waits until it listens. */
@@ -63,30 +65,46 @@ export class ServerProcess {
       env: { ...process.env, ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-4000);
-    });
+    const written = { text: '' };
+    const keep = (chunk: Buffer) => {
+      written.text += chunk.toString();
+      if (written.text.length > 4_000_000) written.text = written.text.slice(-3_000_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const output = () => written.text.slice(-4000);
     const origin = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) {
-        if (output.includes('EADDRINUSE')) throw new PortTaken();
-        throw new Error(`server exited (${child.exitCode}): ${output}`);
+        if (output().includes('EADDRINUSE')) throw new PortTaken();
+        throw new Error(`server exited (${child.exitCode}): ${output()}`);
       }
       try {
         const response = await fetch(`${origin}/healthz`);
-        if (response.ok) return new ServerProcess(child, origin);
+        if (response.ok) return new ServerProcess(child, origin, written);
       } catch {
         // not listening yet
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     child.kill('SIGKILL');
-    throw new Error(`server did not start within 60 s: ${output}`);
+    throw new Error(`server did not start within 60 s: ${output()}`);
+  }
+
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** How it ended, once it has: its exit code, or the signal that ended it. */
+  get exit(): { code: number | null; signal: NodeJS.Signals | null } {
+    return { code: this.child.exitCode, signal: this.child.signalCode };
+  }
+
+  /** Everything the process has written (stdout and stderr, the last 3 to 4 MB). */
+  get output(): string {
+    return this.written.text;
   }
 
   get pid(): number {

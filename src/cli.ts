@@ -9,7 +9,7 @@ import { templateReport } from './delivery/message.ts';
 import { tuneHeap } from './heap-tuning.ts';
 import { createLogger } from './http/logger.ts';
 import { keysCommand } from './keys-command.ts';
-import { closeOnSignals, startServer } from './server.ts';
+import { closeOnSignals, keepRunningThroughDatabaseFaults, startServer } from './server.ts';
 import { closeTessera, openStore, openTessera } from './tessera.ts';
 
 const USAGE = `Usage: tessera <command> [options]
@@ -164,6 +164,7 @@ async function start(config: Config): Promise<void> {
     );
   }
   closeOnSignals(server);
+  keepRunningThroughDatabaseFaults(server.app.log);
 }
 
 async function withTessera<T>(

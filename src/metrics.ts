@@ -61,8 +61,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly storeUp = new Gauge({
+    name: 'tessera_store_up',
+    help: '1 while the database answers, 0 from the first statement that found it unavailable until one succeeds again',
+    registers: [this.registry],
+  });
+
   constructor() {
     this.countersDegraded.set(0);
+    this.storeUp.set(1);
     processMetrics();
   }
 
@@ -107,6 +114,10 @@ export class Metrics {
 
   setCountersDegraded(flag: boolean): void {
     this.countersDegraded.set(flag ? 1 : 0);
+  }
+
+  setStoreUp(flag: boolean): void {
+    this.storeUp.set(flag ? 1 : 0);
   }
 
   /** This instance's metrics and the process's, in Prometheus' text format. */

@@ -7,10 +7,16 @@ import type { Application } from './core/model.ts';
 import type { Clock, Random } from './core/sources.ts';
 import { type App, buildApp } from './http/app.ts';
 import { createLogger } from './http/logger.ts';
-import { closeTessera, openTessera } from './tessera.ts';
+import { buildStartingApp } from './http/starting-app.ts';
+import { FailureStreak } from './store/failure-streak.ts';
+import { describeFault, isDatabaseUnavailable } from './store/unavailable.ts';
+import { closeTessera, type Opened, type OpenOptions, openTessera } from './tessera.ts';
 
 /** How often expired rows are purged. */
 const HOUSEKEEPING_MS = 60_000;
+
+/** A start that has not reached the database after this long shows the starting app meanwhile. */
+const SLOW_START_MS = 2000;
 
 export interface ServerOptions {
   clock?: Clock;
@@ -37,11 +43,12 @@ export interface RunningServer {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const pretty = config.environment === 'development' && process.stdout.isTTY === true;
   const logger = options.logger ?? createLogger(config.log_level, pretty);
-  const { ctx, seed, devInbox, outbox } = await openTessera(config, { ...options, logger });
+  const { opened, port: listenPort } = await openWhenReachable(config, { ...options, logger });
+  const { ctx, seed, devInbox, outbox } = opened;
   let stopping = false;
   const app = await buildApp({ ctx, devInbox, logger, stopping: () => stopping });
   try {
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: listenPort, host: config.host });
   } catch (error) {
     await app.close();
     await closeTessera(ctx);
@@ -105,18 +112,109 @@ export function closeOnSignals(server: RunningServer): void {
   process.once('SIGTERM', stop);
 }
 
+/**
+ * The last guard: a database fault some code path left unhandled (a bug) is logged and the process
+ * goes on, instead of every instance ending at once with its database. Any other unhandled
+ * rejection still ends the process, as Node's default does.
+ */
+export function keepRunningThroughDatabaseFaults(log: FastifyBaseLogger): void {
+  process.on('unhandledRejection', databaseFaultsLogged(log));
+}
+
+/** The handler keepRunningThroughDatabaseFaults installs. */
+export function databaseFaultsLogged(log: {
+  error(details: object, message: string): void;
+}): (reason: unknown) => void {
+  return (reason) => {
+    if (!isDatabaseUnavailable(reason)) throw reason;
+    log.error(
+      { ...describeFault(reason), err: reason },
+      'a database fault was left unhandled (a bug: please report it); the process goes on',
+    );
+  };
+}
+
+/**
+ * openTessera, tried again while the database cannot be reached (down, restarting, refusing), with
+ * a growing wait (up to 5 s) for up to `database_start_wait_s`; meanwhile the starting app answers
+ * on the port (alive, not ready). Any other error (a wrong password, a wrong master key) ends the
+ * start at once. Returns what was opened and the port to listen on (the starting app's, when it
+ * was given port 0).
+ */
+async function openWhenReachable(
+  config: Config,
+  options: OpenOptions & { logger: FastifyBaseLogger },
+): Promise<{ opened: Opened; port: number }> {
+  const { logger } = options;
+  const deadline = Date.now() + config.database_start_wait_s * 1000;
+  const attempts = new FailureStreak('start: opening the database', logger, 250, 5000);
+  let starting: ReturnType<typeof buildStartingApp> | undefined;
+  let port = config.port;
+  let listening: Promise<void> | undefined;
+  const showStarting = () => {
+    listening ??= (async () => {
+      starting = buildStartingApp(config, logger);
+      await starting.listen({ port: config.port, host: config.host });
+      const address = starting.server.address();
+      if (typeof address === 'object' && address) port = address.port;
+    })().catch((error: unknown) => logger.warn({ err: error }, 'the starting app could not listen'));
+    return listening;
+  };
+  const slow = setTimeout(showStarting, SLOW_START_MS);
+  const stopStarting = async () => {
+    clearTimeout(slow);
+    await listening;
+    const app = starting;
+    starting = undefined;
+    await app?.close();
+  };
+  try {
+    for (;;) {
+      try {
+        const opened = await openTessera(config, options);
+        attempts.succeeded();
+        // The port the starting app was given (port 0 picks one) is known once it listens.
+        await stopStarting();
+        return { opened, port };
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        const wait = attempts.failed(error);
+        if (Date.now() + wait > deadline) {
+          logger.error(
+            { ...describeFault(error), database_start_wait_s: config.database_start_wait_s },
+            'the database could not be reached in database_start_wait_s: giving up',
+          );
+          throw error;
+        }
+        await showStarting();
+        await sleep(wait);
+      }
+    }
+  } finally {
+    await stopStarting();
+  }
+}
+
 /** Purges expired rows every minute (never two runs at once); the timer keeps no process alive. */
 function startHousekeeping(ctx: Tessera, logger: FastifyBaseLogger): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  // Once a minute already: the backoff is the interval itself; the streak keeps the log to two lines.
+  const purges = new FailureStreak(
+    'housekeeping: purging expired rows',
+    logger,
+    HOUSEKEEPING_MS,
+    HOUSEKEEPING_MS,
+  );
   const timer = setInterval(() => {
     if (running) return;
     running = purgeExpired(ctx)
       .then(
         (counts) => {
+          purges.succeeded();
           if (Object.values(counts).some((n) => n > 0))
             logger.debug({ deleted: counts }, 'purged expired rows');
         },
-        (error: unknown) => logger.error({ err: error }, 'purging expired rows failed'),
+        (error: unknown) => void purges.failed(error),
       )
       .finally(() => {
         running = undefined;

@@ -19,6 +19,7 @@ import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
 import { MemoryCounters } from './limits/counters.ts';
 import type { CountersLogger } from './limits/redis-counters.ts';
 import { Metrics } from './metrics.ts';
+import { StoreHealth } from './store/health.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { ConnectionCodec, Store } from './store/store.ts';
 
@@ -57,7 +58,9 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const box = new SecretBox(loadMasterKey(config));
-  const store = await openStore(config, sealedConnections(box, providerSecretPaths()));
+  const metrics = new Metrics();
+  const health = new StoreHealth(options.logger, (up) => metrics.setStoreUp(up));
+  const store = await openStore(config, sealedConnections(box, providerSecretPaths()), health);
   try {
     await store.migrate();
     // Before anything is sealed or made with it: a wrong key must stop the start, not replace keys.
@@ -82,7 +85,6 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
         )
       : null;
     const providers = new ProviderRegistry(inbox);
-    const metrics = new Metrics();
     const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box, metrics);
     const ctx: Tessera = {
       config,
@@ -117,6 +119,7 @@ async function openCounters(config: Config, logger: CountersLogger, metrics: Met
   const counters = RedisCounters.open(config.redis_url, {
     logger,
     prefix: config.redis_prefix,
+    timeoutMs: config.redis_timeout_ms,
     onDegraded: (degraded) => metrics.setCountersDegraded(degraded),
   });
   await counters.connected(3000);
@@ -127,15 +130,23 @@ async function openCounters(config: Config, logger: CountersLogger, metrics: Met
  * PostgreSQL when `database_url` is set, else the SQLite file `tessera.db` in data_dir. The
  * PostgreSQL driver is loaded only then, so a server on SQLite never holds it in memory.
  */
-export async function openStore(config: Config, connectionCodec?: ConnectionCodec): Promise<Store> {
+export async function openStore(
+  config: Config,
+  connectionCodec?: ConnectionCodec,
+  health?: StoreHealth,
+): Promise<Store> {
   if (config.database_url !== undefined) {
     const { openPostgresStore } = await import('./store/postgres.ts');
     return openPostgresStore(config.database_url, connectionCodec, {
       poolSize: config.database_pool_size,
       schema: config.database_schema,
+      connectTimeoutMs: config.database_connect_timeout_ms,
+      statementTimeoutMs: config.database_statement_timeout_ms,
+      maxWaiting: config.database_max_waiting,
+      health,
     });
   }
-  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec);
+  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec, health);
 }
 
 /** The master key: TESSERA_MASTER_KEY, else `master.key` in the data directory (made on first start). */

@@ -259,6 +259,20 @@ export const ConfigSchema = Type.Object(
     database_schema: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$' })),
     /** Connections each instance keeps open to PostgreSQL (default 10). */
     database_pool_size: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+    /** PostgreSQL: how long a request waits for a connection (a free one, or a new one) before its 503. */
+    database_connect_timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 5000 }),
+    /**
+     * PostgreSQL: how long one statement may take, its answer's way back included, before it is
+     * cancelled and its request answered 503 (migrations are not bounded).
+     */
+    database_statement_timeout_ms: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+    /** PostgreSQL: requests that may wait for a free connection at once; more are answered 503 at once. */
+    database_max_waiting: Type.Integer({ minimum: 1, maximum: 100_000, default: 500 }),
+    /**
+     * Seconds a starting instance keeps trying to reach the database (answering /healthz, and 503
+     * everywhere else) before it gives up and exits with status 1; 0 gives up at the first failure.
+     */
+    database_start_wait_s: Type.Integer({ minimum: 0, maximum: 86_400, default: 300 }),
     /**
      * `redis://host:6379` (REDIS_URL): rate limits and budgets are counted in Redis, shared by every
      * instance; without it each instance counts on its own.
@@ -266,6 +280,12 @@ export const ConfigSchema = Type.Object(
     redis_url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     /** Prefix of every key Tessera writes in Redis, so that deployments can share one server. */
     redis_prefix: Type.String({ pattern: '^[A-Za-z0-9:_.-]{1,64}$', default: 'tessera:' }),
+    /**
+     * Milliseconds one Redis call may take; past it the connection is dropped and made again, and
+     * limits are counted in this instance meanwhile: a hung Redis costs one call this long, not
+     * every login.
+     */
+    redis_timeout_ms: Type.Integer({ minimum: 10, maximum: 10_000, default: 100 }),
     /**
      * 32 random bytes, base64: seals signing keys, server secrets and provider credentials in the
      * store. Set it with TESSERA_MASTER_KEY; without it a key file `master.key` is made in data_dir

@@ -60,6 +60,12 @@ interface KeyMaterial {
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 /**
+ * How long a request waits for a reload of the keys before it goes on with the keys loaded: a
+ * slow database must not slow signing and the JWKS, which need no database.
+ */
+const RELOAD_WAIT_MS = 500;
+
+/**
  * The server's signing keys, read from the store (private halves sealed under the master key) and
  * read again every `reloadMs`, so a rotation made by another instance or by `tessera keys rotate`
  * is seen everywhere. Which key signs and which are published follows from the stored times
@@ -71,6 +77,8 @@ export class KeySet {
   private nextReloadAt = Number.NEGATIVE_INFINITY;
   private lastUnknownKidReload = Number.NEGATIVE_INFINITY;
   private reloading: Promise<void> | undefined;
+  /** True from a failed reload until one succeeds: the failure is logged once, not every reload_s. */
+  private reloadFailing = false;
 
   private constructor(
     private readonly store: Store,
@@ -187,12 +195,12 @@ export class KeySet {
     const now = this.clock.now();
     if (now - this.lastUnknownKidReload < UNKNOWN_KID_RELOAD_MS) return;
     this.lastUnknownKidReload = now;
-    await this.reload();
+    await waitAtMost(this.reload(), RELOAD_WAIT_MS);
   }
 
   /** Reads the keys again if the reload interval has passed; concurrent callers share one read. */
   private async fresh(): Promise<void> {
-    if (this.clock.now() >= this.nextReloadAt) await this.reload();
+    if (this.clock.now() >= this.nextReloadAt) await waitAtMost(this.reload(), RELOAD_WAIT_MS);
   }
 
   private reload(): Promise<void> {
@@ -207,9 +215,16 @@ export class KeySet {
     try {
       await this.load();
       await this.rotateIfDue();
+      if (this.reloadFailing) this.options.log?.info({}, 'reading the signing keys works again');
+      this.reloadFailing = false;
     } catch (error) {
       // The keys already loaded keep signing: a database blip must not stop logins.
-      this.options.log?.warn({ err: error }, 'reading the signing keys failed; the loaded keys stay in use');
+      if (!this.reloadFailing)
+        this.options.log?.warn(
+          { err: error },
+          'reading the signing keys failed; the loaded keys stay in use',
+        );
+      this.reloadFailing = true;
     }
   }
 
@@ -308,4 +323,17 @@ export class KeySet {
 /** Signs with a shared secret (an application's client_secret), for apps that ask for HS256. */
 export function signWithSecret(payload: JWTPayload, secret: string): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(createSecretKey(Buffer.from(secret)));
+}
+
+/** Waits for `work` (which never rejects), or `ms`, whichever comes first. */
+async function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -6,7 +6,7 @@ import type { Tessera } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Application, AuthParams, Connection, LoginCode } from './model.ts';
-import { limitStart } from './start-limits.ts';
+import { limitStart, refundStart } from './start-limits.ts';
 import { countSms, readSmsNumber, refuseSmsNumber } from './toll-fraud.ts';
 import {
   admitVerification,
@@ -87,8 +87,7 @@ export interface LoginCodeRequest {
 
 /** Makes a code (or link) for an identifier, stores only its hash, and sends it. */
 export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promise<StartResult> {
-  const { app, connection, identifier, send, authParams } = req;
-  const options = connection.options;
+  const { app, connection, identifier } = req;
   // Only starts that passed validation are counted: a malformed request spends nobody's budget.
   const phone = connection.strategy === 'sms' ? readSmsNumber(identifier) : null;
   if (phone) refuseSmsNumber(connection, phone);
@@ -101,6 +100,20 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
       (alert) => ctx.log.warn(alert, 'SMS daily budget crossed'),
       (limit) => ctx.metrics.rateLimitHit(limit),
     );
+  try {
+    return await storeAndSend(ctx, req);
+  } catch (error) {
+    // Not the request's doing (the database was away): the start costs its identifier nothing,
+    // so a user who tries again through an outage is not locked out once it is over.
+    if (!(error instanceof AuthError)) await refundStart(ctx, app, connection, identifier).catch(() => {});
+    throw error;
+  }
+}
+
+/** Stores the new code's hash and sends its message; a code whose message never left is deleted. */
+async function storeAndSend(ctx: Tessera, req: LoginCodeRequest): Promise<StartResult> {
+  const { app, connection, identifier, send, authParams } = req;
+  const options = connection.options;
   const now = ctx.clock.now();
   const id = ctx.random.hex(12);
   const secret =

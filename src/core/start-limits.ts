@@ -74,3 +74,26 @@ export async function limitStart(
     throw tooManyStarts(appHit.retryAfter, 'Too many requests. Try again later.');
   }
 }
+
+/**
+ * Gives back what limitStart counted, for a start the server failed to serve (its database was
+ * away): a user who tries again through an outage is not locked out once it is over.
+ */
+export async function refundStart(
+  ctx: Tessera,
+  app: Application,
+  connection: Connection,
+  identifier: string,
+): Promise<void> {
+  const limits = connection.options.start_limits;
+  const key = `${connection.name}:${identifier}`;
+  const cooldown = limits?.resend_cooldown_s ?? START_LIMIT_DEFAULTS.resend_cooldown_s;
+  const points = limits?.per_identifier?.points ?? START_LIMIT_DEFAULTS.points;
+  const duration = limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s;
+  const perApp = ctx.config.rate_limits.start_per_application_per_hour;
+  await Promise.all([
+    cooldown > 0 ? ctx.counters.reset('start_cooldown', key, 1, cooldown) : undefined,
+    ctx.counters.refund('start_identifier', key, points, duration),
+    ctx.counters.refund('start_application', app.client_id, perApp, 3600),
+  ]);
+}

@@ -6,8 +6,10 @@ import type { OutboxMessage } from '../core/model.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Clock, Random } from '../core/sources.ts';
 import type { Metrics } from '../metrics.ts';
+import { FailureStreak } from '../store/failure-streak.ts';
 import type { Store } from '../store/store.ts';
 import { type OutboundMessage, renderMessage } from './message.ts';
+import { OutboxRecords } from './outbox-records.ts';
 import { ProviderError, type SendContext } from './provider.ts';
 import { type ConnectionProviders, ProviderConfigError, type ProviderRegistry } from './providers.ts';
 
@@ -30,6 +32,9 @@ const NEVER_ABORTED = new AbortController().signal;
 
 type Outcome = { status: 'sent' } | { status: 'failed'; error: ProviderError } | { status: 'retry' };
 
+/** The longest wait between two polls while the database is failing. */
+const MAX_POLL_BACKOFF_MS = 5000;
+
 /**
  * Every login message is written here before it is sent, then handed to the connection's provider.
  * Transient failures are retried with backoff until the code would expire, moving to the failover
@@ -41,7 +46,11 @@ export class Outbox implements Delivery {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private poller: NodeJS.Timeout | undefined;
+  /** The poll under way, if one is: stop() waits for it before the store closes. */
+  private polling: Promise<void> | undefined;
   private stopped = false;
+  private readonly records: OutboxRecords;
+  private readonly polls: FailureStreak;
 
   constructor(
     private readonly store: Store,
@@ -53,7 +62,15 @@ export class Outbox implements Delivery {
     /** Seals message bodies at rest: they contain the code until the message is final. */
     private readonly box: SecretBox,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.records = new OutboxRecords(store);
+    this.polls = new FailureStreak(
+      'outbox: looking for due messages',
+      logger,
+      settings.poll_ms,
+      Math.max(settings.poll_ms, MAX_POLL_BACKOFF_MS),
+    );
+  }
 
   /**
    * Stores the message and sends it. Answers once the first try succeeded or failed for good; after
@@ -122,37 +139,60 @@ export class Outbox implements Delivery {
     if (later?.status === 'failed') throw providerFailure(failure, later.error);
   }
 
-  /** Starts looking for due messages (retries, and sends a crash interrupted). */
+  /**
+   * Starts looking for due messages (retries, and sends a crash interrupted) every `poll_ms`; while
+   * the database fails, less and less often (up to every 5 s), logging once when that begins and
+   * once when it ends.
+   */
   start(): void {
-    this.poller = setInterval(() => void this.dispatchDue(), this.settings.poll_ms);
-    this.poller.unref();
-    void this.dispatchDue();
+    this.poll(0);
   }
 
   /** Stops taking new work and waits for the sends under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.poller);
+    clearTimeout(this.poller);
     for (const timer of this.timers) clearTimeout(timer);
+    await this.polling;
     await Promise.allSettled([...this.inFlight]);
     // Starts still waiting on a retry answer now: their message stays queued for the next start.
     for (const done of this.waiting.values()) done({ status: 'retry' });
+    // A last try at what the database missed; what it still cannot take is sent again later.
+    await this.records.flush().catch(() => undefined);
   }
 
   /** Sends every message that is due now; returns how many it took. */
   async dispatchDue(): Promise<number> {
     if (this.stopped) return 0;
+    // What the database missed first: a message it does not know was sent must not go again.
+    await this.records.flush();
     const now = this.clock.now();
     const due = await this.store.dueOutboxMessages(now, 50);
     let taken = 0;
     for (const id of due) {
-      if (this.stopped || !(await this.store.claimOutboxMessage(id, now, now + this.claimMs()))) continue;
+      if (this.stopped || this.records.pending(id)) continue;
+      if (!(await this.store.claimOutboxMessage(id, now, now + this.claimMs()))) continue;
       const row = await this.store.getOutboxMessage(id);
       if (!row) continue;
       taken++;
       void this.track(this.resume(row));
     }
     return taken;
+  }
+
+  /** Looks for due messages after `delay`, then again after poll_ms, or after a growing wait while that fails. */
+  private poll(delay: number): void {
+    if (this.stopped) return;
+    this.poller = setTimeout(() => {
+      this.polling = this.dispatchDue().then(
+        () => {
+          this.polls.succeeded();
+          this.poll(this.settings.poll_ms);
+        },
+        (error: unknown) => this.poll(this.polls.failed(error)),
+      );
+    }, delay);
+    this.poller.unref();
   }
 
   private async resume(row: OutboxMessage): Promise<Outcome> {
@@ -198,7 +238,7 @@ export class Outbox implements Delivery {
     // A failed try gets its own record; a successful one is recorded on the message itself
     // (provider, its message id) and in the log line below, sparing every login a write.
     if (error) {
-      await this.store.putOutboxAttempt({
+      await this.records.attempt({
         id: this.random.hex(12),
         message_id: row.id,
         provider: provider.name,
@@ -248,7 +288,7 @@ export class Outbox implements Delivery {
       );
       return this.finish({ ...row, attempts }, { status: 'failed', error: expired });
     }
-    await this.store.updateOutboxMessage(row.id, {
+    await this.records.update(row.id, {
       attempts,
       use_secondary: row.use_secondary || toSecondary,
       next_attempt_at: next,
@@ -267,7 +307,7 @@ export class Outbox implements Delivery {
     providerMessageId: string | null = null,
   ): Promise<Outcome> {
     const now = this.clock.now();
-    await this.store.updateOutboxMessage(row.id, {
+    await this.records.update(row.id, {
       status: outcome.status,
       attempts: outcome.status === 'sent' ? row.attempts + 1 : row.attempts,
       claimed_until: null,
@@ -304,7 +344,8 @@ export class Outbox implements Delivery {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.dispatchDue();
+      // A failure here is the poll's to meet and log: it looks again within poll_ms.
+      this.dispatchDue().catch(() => undefined);
     }, delay + 5);
     timer.unref();
     this.timers.add(timer);

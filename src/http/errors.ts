@@ -4,9 +4,21 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../core/errors.ts';
 import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
+const OAUTH = /^\/(oauth|co|userinfo|authorize)\b/;
+
 /** Which error vocabulary a URL speaks: `/passwordless` (and the APIs) say `bad.request`, OAuth says `invalid_request`. */
 export function badRequestCode(url: string): string {
-  return /^\/(oauth|co|userinfo|authorize)\b/.test(url) ? 'invalid_request' : 'bad.request';
+  return OAUTH.test(url) ? 'invalid_request' : 'bad.request';
+}
+
+/**
+ * The answer while the database cannot be reached: 503 with Retry-After, in the URL's vocabulary.
+ * OAuth's code for it is `temporarily_unavailable` (RFC 6749 §4.1.2.1), the Management API's too
+ * (with its statusCode and message); Auth0's other endpoints say `server_error`.
+ */
+export function unavailable(url: string): AuthError {
+  const code = OAUTH.test(url) || url.startsWith('/api/') ? 'temporarily_unavailable' : 'server_error';
+  return new AuthError(503, code, 'The service is unavailable. Try again shortly.', { 'retry-after': '5' });
 }
 
 /** Maps every thrown error to the spec's `{ error, error_description }` body. Nothing leaks a stack or secret. */
@@ -16,7 +28,10 @@ export function errorHandler(
   reply: FastifyReply,
 ): void {
   const answer = toAuthError(error, request.url);
-  if (answer.status >= 500 && !(error instanceof AuthError)) {
+  // An outage is logged once, where it begins and ends (store/health.ts), not once per request.
+  if (answer.status === 503 && isDatabaseUnavailable(error))
+    request.log.debug({ err: error }, 'answered 503: the database is unavailable');
+  else if (answer.status >= 500 && !(error instanceof AuthError)) {
     request.log.error({ err: error }, 'unhandled error');
   }
   const headers = { ...answer.headers };
@@ -89,10 +104,7 @@ function toAuthError(error: FastifyError | AuthError, url: string): AuthError {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500)
     return new AuthError(status, code, 'The request could not be understood');
-  if (isDatabaseUnavailable(error))
-    return new AuthError(503, 'temporarily_unavailable', 'The service is unavailable. Try again shortly.', {
-      'retry-after': '5',
-    });
+  if (isDatabaseUnavailable(error)) return unavailable(url);
   return new AuthError(500, 'server_error', 'Something went wrong on our side');
 }
 

@@ -53,9 +53,18 @@ export class AllowedOrigins {
   async has(origin: string): Promise<boolean> {
     const now = this.ctx.clock.now();
     if (!this.cached || now - this.cached.at >= CACHE_MS) {
-      const apps = await this.ctx.store.listApplications();
-      const origins = apps.flatMap((app) => [...app.allowed_origins, ...app.web_origins]);
-      this.cached = { at: now, origins: new Set(origins.map((o) => (o.endsWith('/') ? o.slice(0, -1) : o))) };
+      try {
+        const apps = await this.ctx.store.listApplications();
+        const origins = apps.flatMap((app) => [...app.allowed_origins, ...app.web_origins]);
+        this.cached = {
+          at: now,
+          origins: new Set(origins.map((o) => (o.endsWith('/') ? o.slice(0, -1) : o))),
+        };
+      } catch (error) {
+        // The database is away: the origins read last still answer (the JWKS and discovery,
+        // which need no database, keep their CORS headers), and the next request reads again.
+        if (!this.cached) throw error;
+      }
     }
     return this.cached.origins.has(origin);
   }

@@ -14,7 +14,7 @@ export interface RedisCountersOptions {
   logger: CountersLogger;
   /** Told true when Redis becomes unreachable (counting falls back to this instance), false when back. */
   onDegraded?: (degraded: boolean) => void;
-  /** Milliseconds a Redis call may take before this instance counts on its own. */
+  /** Milliseconds a Redis call may take before this instance counts on its own (default 100). */
   timeoutMs?: number;
   /** Prefix of every key (default `tessera:`). */
   prefix?: string;
@@ -57,8 +57,14 @@ export class RedisCounters extends LimiterCounters implements Counters {
 
   /** Connects to `url`; an unreachable Redis does not fail the start (counting is per instance until it answers). */
   static open(url: string, options: RedisCountersOptions): RedisCounters {
+    const timeoutMs = options.timeoutMs ?? 100;
     const redis = new Redis(url, {
-      commandTimeout: options.timeoutMs ?? 500,
+      commandTimeout: timeoutMs,
+      // A Redis that takes the connection and then says nothing (hung, or a black-holed network):
+      // once a command has waited this long the connection is dropped and made again, and until
+      // it is ready every call goes straight to the insurance (enableOfflineQueue: false, and
+      // rejectIfRedisNotReady), so a hung Redis costs one call its timeout, not every login.
+      socketTimeout: timeoutMs,
       // A command is refused at once while disconnected, instead of queued: the insurance answers.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -13,6 +13,7 @@ import type {
   User,
 } from '../core/model.ts';
 import { ExpiringCache } from './expiring-cache.ts';
+import type { StoreHealth } from './health.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
 import { migrationProvider } from './migrations.ts';
 import { Prepared, slotsFor } from './prepared.ts';
@@ -27,11 +28,15 @@ export interface MigrationSetup {
    */
   schema?: () => Promise<string | undefined>;
   /**
-   * SQLite: runs the migrations holding the database's write lock, so that processes starting at
-   * once on one file migrate one after the other (Kysely locks only within a process there).
+   * Where the migrations run. SQLite: holding the database's write lock, so that processes
+   * starting at once on one file migrate one after the other (Kysely locks only within a process
+   * there). PostgreSQL: on a connection without the statement timeout.
    */
-  exclusive?: <T>(run: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
+  session?: <T>(run: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
 }
+
+/** The setting readiness writes to, while the store cannot write, to find out whether it can again. */
+const WRITE_PROBE_KEY = 'store.write_probe';
 
 /** How long an instance keeps an application or connection it has read (see KyselyStore). */
 export const CONFIG_CACHE_MS = 2000;
@@ -43,12 +48,16 @@ export class KyselyStore implements Store {
     private readonly connectionCodec: ConnectionCodec = plainJson,
     /** Where and how migrations run: PostgreSQL names its schema, SQLite takes the file's write lock. */
     private readonly migrations: MigrationSetup = {},
-    options: { configCacheMs?: number } = {},
+    options: { configCacheMs?: number; health?: StoreHealth } = {},
   ) {
+    this.health = options.health;
     this.applications = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
     this.connections = new ExpiringCache(options.configCacheMs ?? CONFIG_CACHE_MS);
     this.q = loginQueries(db);
   }
+
+  /** What the driver's statements have found out about the database (outages), when it reports. */
+  readonly health: StoreHealth | undefined;
 
   /** The statements of a login, compiled once (see Prepared). */
   private readonly q: ReturnType<typeof loginQueries>;
@@ -79,7 +88,7 @@ export class KyselyStore implements Store {
         );
       return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
     };
-    return this.migrations.exclusive ? this.migrations.exclusive(run) : run(this.db);
+    return this.migrations.session ? this.migrations.session(run) : run(this.db);
   }
 
   async close(): Promise<void> {
@@ -87,7 +96,9 @@ export class KyselyStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await sql`select 1`.execute(this.db);
+    // A full disk leaves reads working: only a write shows whether it is over.
+    if (this.health?.writesFailing) await this.putSetting(WRITE_PROBE_KEY, String(Date.now()));
+    else await sql`select 1`.execute(this.db);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -1,6 +1,8 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { StoreHealth } from './health.ts';
 import { KyselyStore } from './kysely-store.ts';
+import { GuardedPool } from './postgres-pool.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
 import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
@@ -23,6 +25,18 @@ export interface PostgresOptions {
   poolSize?: number;
   /** A schema to work in instead of the connection's default (`public`); made if missing. */
   schema?: string;
+  /** How long a request waits for a connection (a free one, or a new one) before it fails (default 5 s). */
+  connectTimeoutMs?: number;
+  /**
+   * How long a statement may take, waiting for its answer included, before it fails (default
+   * 10 s): the server cancels it (statement_timeout) and the client gives up on it, so a slow or
+   * silent network is bounded too. Migrations are not bounded.
+   */
+  statementTimeoutMs?: number;
+  /** Requests that may wait for a free connection at once; more are refused at once (default 500). */
+  maxWaiting?: number;
+  /** Where the outcome of every statement goes (outages are logged there). */
+  health?: StoreHealth;
 }
 
 /**
@@ -34,20 +48,28 @@ export function openPostgresStore(
   connectionCodec?: ConnectionCodec,
   options: PostgresOptions = {},
 ): KyselyStore {
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: url,
-    max: options.poolSize ?? 10,
     types,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     // A connection that breaks while idle is dropped from the pool, not thrown into the process.
     idleTimeoutMillis: 30_000,
+    // A peer that vanished without closing (a failed-over host) is noticed on idle connections too.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     ...(options.schema !== undefined && { options: `-c search_path=${quoteSchema(options.schema)}` }),
-  });
-  // A connection that breaks (the server restarts, the network drops) is reported to the query
-  // using it, if any; the event itself must not go unhandled, or it would end the process.
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
+  };
+  const statementTimeout = options.statementTimeoutMs ?? 10_000;
+  const pool = quiet(
+    new pg.Pool({
+      ...connection,
+      max: options.poolSize ?? 10,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout,
+    }),
+  );
+  const guarded = new GuardedPool(pool, options.health ?? new StoreHealth(), options.maxWaiting ?? 500);
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: guarded }) });
   const schema = async () => {
     if (options.schema === undefined) return currentSchema(db);
     try {
@@ -58,7 +80,28 @@ export function openPostgresStore(
     }
     return options.schema;
   };
-  return new KyselyStore(db, connectionCodec, { schema });
+  // Migrations run on a connection of their own, without the statement timeout: building an index
+  // on a large table may take longer than any request should.
+  const session = async <T>(run: (migrations: Kysely<Database>) => Promise<T>): Promise<T> => {
+    const own = quiet(new pg.Pool({ ...connection, max: 1 }));
+    const migrations = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: own }) });
+    try {
+      return await run(migrations);
+    } finally {
+      await migrations.destroy();
+    }
+  };
+  return new KyselyStore(db, connectionCodec, { schema, session }, { health: guarded.health });
+}
+
+/**
+ * A connection that breaks (the server restarts, the network drops) is reported to the query using
+ * it, if any; the event itself must not go unhandled, or it would end the process.
+ */
+function quiet(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
 }
 
 /** Kysely's PostgreSQL dialect, introspecting only the schema Tessera works in (see SchemaIntrospector). */

@@ -13,6 +13,8 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
+import type { StoreHealth } from './health.ts';
+import { isDatabaseUnavailable } from './unavailable.ts';
 
 /** What the SQLite thread is started with. */
 export interface WorkerSettings {
@@ -28,7 +30,15 @@ export type Request =
 
 /** The SQLite thread's answer to one request. */
 export type Reply =
-  | { id: number; rows: unknown[]; changes?: number; lastInsertRowid?: bigint; error?: undefined }
+  | {
+      id: number;
+      rows: unknown[];
+      changes?: number;
+      lastInsertRowid?: bigint;
+      /** A write reached the file: outside a transaction, or the commit of one that wrote. */
+      wrote?: true;
+      error?: undefined;
+    }
   | { id: number; error: { name: string; message: string; code: string | undefined } };
 
 /** The code of the error every statement gets once the SQLite thread is gone. */
@@ -61,8 +71,13 @@ export class SqliteThread {
   private nextId = 0;
   private outgoing: Request[] = [];
   private exited: Error | undefined;
+  private closing = false;
 
-  constructor(settings: WorkerSettings) {
+  constructor(
+    settings: WorkerSettings,
+    /** Told the outcome of every statement (a full disk, a dead thread, and when they are over). */
+    private readonly health?: StoreHealth,
+  ) {
     const options = {
       workerData: settings,
       // The thread only moves statements and rows: a small young generation keeps its memory small.
@@ -77,7 +92,10 @@ export class SqliteThread {
         )
       : new Worker(new URL('./sqlite-worker.js', import.meta.url), options);
     this.worker.on('message', (replies: Reply[]) => {
-      for (const reply of replies) this.settle(reply.id, (waiter) => waiter.resolve(reply));
+      for (const reply of replies) {
+        this.report(reply);
+        this.settle(reply.id, (waiter) => waiter.resolve(reply));
+      }
     });
     // The store cannot answer any more: every statement under way and after is refused with a
     // code that answers 503 (store/unavailable.ts), and /readyz reports the store down.
@@ -114,6 +132,8 @@ export class SqliteThread {
   /** Closes the database after every statement sent before, then ends the thread. */
   async close(): Promise<void> {
     if (this.exited) return;
+    // The thread ends because it was told to: no outage to report.
+    this.closing = true;
     await this.send({ kind: 'close', id: this.nextId++, connection: -1 });
     await this.worker.terminate();
   }
@@ -165,7 +185,15 @@ export class SqliteThread {
     if (waiter) how(waiter);
   }
 
+  private report(reply: Reply): void {
+    if (!this.health) return;
+    if (reply.error === undefined) this.health.answered(reply.wrote === true);
+    else if (isDatabaseUnavailable(reply.error)) this.health.fault(reply.error);
+    else this.health.answered(false);
+  }
+
   private fail(error: Error): void {
+    if (!this.closing) this.health?.fault(error);
     this.exited ??= error;
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();

@@ -35,6 +35,9 @@ function prepare(sql: string): SQLite.Statement {
 let owner: number | null = null;
 const waiting: Request[] = [];
 
+/** Whether the open transaction has written: its commit is then a write that reached the file. */
+let dirty = false;
+
 function run(request: Request): Reply {
   if (request.kind === 'close') {
     sqlite.close();
@@ -43,10 +46,18 @@ function run(request: Request): Reply {
   try {
     const statement = prepare(request.sql);
     const parameters = request.parameters;
-    if (statement.reader) return { id: request.id, rows: statement.all(parameters) as unknown[] };
-    const { changes, lastInsertRowid } = statement.run(parameters);
-    return { id: request.id, rows: [], changes, lastInsertRowid: BigInt(lastInsertRowid) };
+    const reply: Answered = statement.reader
+      ? { id: request.id, rows: statement.all(parameters) as unknown[] }
+      : ran(request.id, statement.run(parameters));
+    // The server's thread learns that a write reached the file (store/health.ts: a full disk is
+    // over only once one does): a write outside a transaction, or the commit of one that wrote.
+    const writes = !statement.readonly;
+    if (sqlite.inTransaction) dirty ||= writes;
+    else if (writes || (dirty && COMMITS.test(request.sql))) reply.wrote = true;
+    if (!sqlite.inTransaction) dirty = false;
+    return reply;
   } catch (error) {
+    if (!sqlite.inTransaction) dirty = false;
     const { name, message, code } = error as { name?: string; message?: string; code?: unknown };
     return {
       id: request.id,
@@ -67,6 +78,13 @@ function run(request: Request): Reply {
 }
 
 const ENDS_TRANSACTION = /^\s*(commit|end|rollback)\b/i;
+const COMMITS = /^\s*(commit|end)\b/i;
+
+type Answered = Exclude<Reply, { error: object }>;
+
+function ran(id: number, { changes, lastInsertRowid }: SQLite.RunResult): Answered {
+  return { id, rows: [], changes, lastInsertRowid: BigInt(lastInsertRowid) };
+}
 
 /**
  * Runs, in the order they came, every waiting statement that may run now, and answers them in one

@@ -25,6 +25,8 @@ export class FakeProvider {
   /** Answers to give first, in order, before `next` (fault injection: a 500, then a 201). */
   private queued: FakeAnswer[] = [];
   private readonly hanging = new Set<ServerResponse>();
+  /** Run on each request before it is answered (fault injection: the database goes away meanwhile). */
+  beforeAnswer: ((request: RecordedRequest) => Promise<void> | void) | undefined;
 
   private constructor(private readonly server: Server) {}
 
@@ -49,13 +51,15 @@ export class FakeProvider {
     server.on('request', (request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        fake.requests.push({
+      request.on('end', async () => {
+        const recorded = {
           method: request.method ?? '',
           url: request.url ?? '',
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8'),
-        });
+        };
+        fake.requests.push(recorded);
+        await fake.beforeAnswer?.(recorded);
         fake.answer(response);
       });
     });

@@ -14,6 +14,7 @@ import {
   type TokenRequest,
   unsupportedGrant,
 } from '../../core/grants.ts';
+import { isDatabaseUnavailable } from '../../store/unavailable.ts';
 import { objectOptions, text } from '../schemas.ts';
 
 // Every OAuth field is a string; which ones a grant needs is checked by the grant itself.
@@ -76,7 +77,13 @@ async function countLogin<T>(ctx: Tessera, grant: string, run: () => Promise<T>)
     ctx.metrics.login(grant, 'success');
     return tokens;
   } catch (error) {
-    ctx.metrics.login(grant, error instanceof AuthError ? error.error : 'server_error');
+    const result =
+      error instanceof AuthError
+        ? error.error
+        : isDatabaseUnavailable(error)
+          ? 'temporarily_unavailable'
+          : 'server_error';
+    ctx.metrics.login(grant, result);
     throw error;
   }
 }
