@@ -100,6 +100,8 @@ export class ActivitySampler {
     intervalMs = 50,
   ): Promise<ActivitySampler> {
     const client = new pg.Client({ connectionString: url, application_name: 'tessera-bench-sampler' });
+    // A dropped connection fails the sampler's next query; the event itself must not end the bench.
+    client.on('error', () => {});
     await client.connect();
     const sampler = new ActivitySampler(client, schema, pids, poolSize);
     sampler.before = await sampler.tableCounters();
@@ -208,6 +210,7 @@ function top(counts: Map<string, number>, total: number, n = 6): [string, number
 
 async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
   try {
     return await use(client);

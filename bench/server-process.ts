@@ -41,7 +41,7 @@ export class ServerProcess {
   }
 
   /**
-   * Starts a server on a free port (given to it as `PORT`) and waits until it answers `/healthz`.
+   * Starts a server on a free port (given to it as `PORT`) and waits until `/readyz` says it is ready.
    * Ports are taken below Linux's ephemeral range, so outgoing connections of other processes
    * cannot hold them; a port another listener holds is retried on the next one.
    */
@@ -81,7 +81,8 @@ export class ServerProcess {
         throw new Error(`server exited (${child.exitCode}): ${output()}`);
       }
       try {
-        const response = await fetch(`${origin}/healthz`);
+        // Ready, not just alive: a server waiting for its database answers /healthz already.
+        const response = await fetch(`${origin}/readyz`);
         if (response.ok) return new ServerProcess(child, origin, written);
       } catch {
         // not listening yet
