@@ -35,20 +35,31 @@ export class ServerProcess {
     private readonly written: { text: string },
   ) {}
 
-  /** Starts `bin/tessera.js start` as `npm start` does, and waits until it listens. */
-  static tessera(env: Record<string, string>): Promise<ServerProcess> {
-    return ServerProcess.spawn(process.execPath, [...startScriptNodeOptions(), TESSERA, 'start'], env);
+  /**
+   * Starts `bin/tessera.js start` as `npm start` does, and waits until it answers `until`: `/healthz`
+   * once it is alive (a server waiting for its database is), `/readyz` once it can serve logins.
+   */
+  static tessera(
+    env: Record<string, string>,
+    until: '/healthz' | '/readyz' = '/readyz',
+  ): Promise<ServerProcess> {
+    return ServerProcess.spawn(process.execPath, [...startScriptNodeOptions(), TESSERA, 'start'], env, until);
   }
 
   /**
-   * Starts a server on a free port (given to it as `PORT`) and waits until `/readyz` says it is ready.
+   * Starts a server on a free port (given to it as `PORT`) and waits until `until` answers 200.
    * Ports are taken below Linux's ephemeral range, so outgoing connections of other processes
    * cannot hold them; a port another listener holds is retried on the next one.
    */
-  static async spawn(command: string, args: string[], env: Record<string, string>): Promise<ServerProcess> {
+  static async spawn(
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    until = '/healthz',
+  ): Promise<ServerProcess> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await ServerProcess.spawnOn(command, args, env, nextPort());
+        return await ServerProcess.spawnOn(command, args, env, nextPort(), until);
       } catch (error) {
         if (!(error instanceof PortTaken) || attempt >= 10) throw error;
       }
@@ -60,6 +71,7 @@ export class ServerProcess {
     args: string[],
     env: Record<string, string>,
     port: number,
+    until: string,
   ): Promise<ServerProcess> {
     const child = spawn(command, args, {
       env: { ...process.env, ...env, PORT: String(port) },
@@ -81,8 +93,7 @@ export class ServerProcess {
         throw new Error(`server exited (${child.exitCode}): ${output()}`);
       }
       try {
-        // Ready, not just alive: a server waiting for its database answers /healthz already.
-        const response = await fetch(`${origin}/readyz`);
+        const response = await fetch(`${origin}${until}`);
         if (response.ok) return new ServerProcess(child, origin, written);
       } catch {
         // not listening yet

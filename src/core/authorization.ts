@@ -1,3 +1,4 @@
+import { isRegisteredCallback, originAllowed } from './applications.ts';
 import { hashSecret } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
@@ -49,6 +50,28 @@ export function checkAuthorizationRequest(req: AuthorizationRequest): void {
     if (types.includes('id_token') && !req.nonce) {
       throw new AuthError(400, 'invalid_request', 'nonce is required when response_type includes id_token');
     }
+  }
+}
+
+/**
+ * Whether the answer may go to `redirectUri`: one of the application's callbacks, and for a web
+ * message also an origin it lists (the message goes to whatever window framed or opened the
+ * page, so the redirect_uri being a callback is not enough). Throws the error to show on a page.
+ */
+export function checkRedirect(app: Application, redirectUri: string, responseMode: string | undefined): void {
+  if (!isRegisteredCallback(app, redirectUri)) {
+    throw new AuthError(
+      400,
+      'invalid_request',
+      "The redirect_uri is not one of the application's allowed callback URLs.",
+    );
+  }
+  if (responseMode === 'web_message' && !originAllowed(app, new URL(redirectUri).origin)) {
+    throw new AuthError(
+      400,
+      'invalid_request',
+      `The specified redirect_uri '${redirectUri}' does not have a registered origin (web_origins or allowed_origins), needed for response_mode=web_message.`,
+    );
   }
 }
 

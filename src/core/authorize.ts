@@ -1,8 +1,9 @@
-import { findConnection, isRegisteredCallback, originAllowed } from './applications.ts';
+import { findConnection } from './applications.ts';
 import {
   type AuthorizationRequest,
   type AuthorizationResponse,
   checkAuthorizationRequest,
+  checkRedirect,
   requestFromParams,
   successResponse,
 } from './authorization.ts';
@@ -45,7 +46,7 @@ export type AuthorizeOutcome =
   | { kind: 'verify'; coId: string; verificationUrl: string };
 
 /**
- * Most characters (names and values) one authorize request may carry. A login transaction carries
+ * Most bytes (names and values, UTF-8) one authorize request may carry. A login transaction carries
  * its parameters in the page's URLs, which must stay short enough for every browser and proxy.
  */
 export const MAX_AUTHORIZE_LENGTH = 8192;
@@ -59,12 +60,13 @@ export async function openAuthorizeRequest(
   query: AuthorizeQuery,
 ): Promise<AuthorizationRequest> {
   let length = 0;
-  for (const [name, value] of Object.entries(query)) length += name.length + (value?.length ?? 0);
+  for (const [name, value] of Object.entries(query))
+    length += Buffer.byteLength(name) + Buffer.byteLength(value ?? '');
   if (length > MAX_AUTHORIZE_LENGTH) {
     throw new AuthError(
       400,
       'invalid_request',
-      `The request's parameters are longer than ${MAX_AUTHORIZE_LENGTH} characters.`,
+      `The request's parameters are longer than ${MAX_AUTHORIZE_LENGTH} bytes.`,
     );
   }
   const app = query.client_id ? await ctx.store.getApplication(query.client_id) : undefined;
@@ -73,22 +75,7 @@ export async function openAuthorizeRequest(
   if (redirectUri === undefined || redirectUri === '') {
     throw new AuthError(400, 'invalid_request', 'Missing required parameter: redirect_uri');
   }
-  if (!isRegisteredCallback(app, redirectUri)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      "The redirect_uri is not one of the application's allowed callback URLs.",
-    );
-  }
-  // A web message goes to whatever window framed or opened the page, so only to an origin the
-  // application lists: the redirect_uri being a callback is not enough.
-  if (query.response_mode === 'web_message' && !originAllowed(app, new URL(redirectUri).origin)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      `The specified redirect_uri '${redirectUri}' does not have a registered origin (web_origins or allowed_origins), needed for response_mode=web_message.`,
-    );
-  }
+  checkRedirect(app, redirectUri, query.response_mode);
   // An absent response_type stays absent (''), to be refused, rather than defaulting to `code`.
   return requestFromParams(app, redirectUri, { ...query, response_type: query.response_type ?? '' });
 }

@@ -1,5 +1,11 @@
 import { isEnabledFor } from './applications.ts';
-import { type AuthorizationRequest, authParamsOf, requestFromParams } from './authorization.ts';
+import {
+  type AuthorizationRequest,
+  authParamsOf,
+  checkAuthorizationRequest,
+  checkRedirect,
+  requestFromParams,
+} from './authorization.ts';
 import type { Authorize } from './authorize.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
 import type { Tessera } from './context.ts';
@@ -7,7 +13,7 @@ import { AuthError, badRequest } from './errors.ts';
 import { normaliseEmail, normalisePhoneWithCountry } from './identifiers.ts';
 import type { Application, Connection, LoginTransaction, User } from './model.ts';
 import { checkCode, type LoginCodeRequest, sendLoginCode } from './passwordless.ts';
-import { openTransaction, sealTransaction } from './sealed-transaction.ts';
+import { openTransaction, sealTransaction, TransactionTooLarge } from './sealed-transaction.ts';
 import { completeLogin } from './users.ts';
 
 /** How long the hosted page may take from /authorize to the last step. */
@@ -58,7 +64,7 @@ export async function startLoginTransaction(
     login_hint: authz.loginHint,
     ui_locales: authz.uiLocales,
   };
-  return sealTransaction(ctx.secrets.transactionKey, {
+  return sealOrRefuse(ctx, {
     binding_hash: hashSecret(binding),
     client_id: request.app.client_id,
     params: JSON.parse(JSON.stringify(params)) as LoginTransaction['params'],
@@ -69,6 +75,16 @@ export async function startLoginTransaction(
     created_at: now,
     expires_at: now + TRANSACTION_TTL_MS,
   });
+}
+
+/** Seals the transaction; one too large for a URL is a request the application must make shorter. */
+async function sealOrRefuse(ctx: Tessera, transaction: LoginTransaction): Promise<string> {
+  try {
+    return await sealTransaction(ctx.secrets.transactionKey, transaction);
+  } catch (error) {
+    if (!(error instanceof TransactionTooLarge)) throw error;
+    throw new AuthError(400, 'invalid_request', "The request's parameters are too long.");
+  }
 }
 
 /** The transaction, if it is live and belongs to this browser; otherwise `login_expired`. */
@@ -95,6 +111,15 @@ export async function openLoginTransaction(
     // Email first, then SMS: the page's first tab is its default.
     .sort((a, b) => (a.strategy === b.strategy ? 0 : a.strategy === 'email' ? -1 : 1));
   const request = requestFromParams(app, transaction.params.redirect_uri as string, transaction.params);
+  // The transaction was sealed under the application's settings of then: a callback removed or a
+  // client secret taken away since must apply to it too, as to a new /authorize.
+  try {
+    checkRedirect(app, request.redirectUri, request.responseMode);
+    checkAuthorizationRequest(request);
+  } catch (error) {
+    if (error instanceof AuthError) throw expired;
+    throw error;
+  }
   return { transaction, tx, app, request, connections };
 }
 
@@ -175,7 +200,7 @@ async function deliver(
     bindBrowser: true,
   });
   Object.assign(transaction, { connection: connection.name, identifier, send, sent_at: ctx.clock.now() });
-  open.tx = await sealTransaction(ctx.secrets.transactionKey, transaction);
+  open.tx = await sealOrRefuse(ctx, transaction);
   return { ...(result.bindingCookie && { bindingCookie: result.bindingCookie }) };
 }
 

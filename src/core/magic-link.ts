@@ -6,7 +6,7 @@ import {
   requestFromParams,
   successRedirect,
 } from './authorization.ts';
-import { hashSecret, secretsEqual } from './codes.ts';
+import { codeMatches, hashSecret, secretsEqual } from './codes.ts';
 import type { Tessera } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
@@ -22,7 +22,7 @@ export type LinkParams = Partial<Record<string, string>>;
 export interface OpenedLink {
   request: AuthorizationRequest;
   connection: Connection;
-  identifier: string | null;
+  identifier: string;
   secret: string;
   /** The identifier's current login code, if any (the link's, or a typed code's). */
   code: LoginCode | undefined;
@@ -46,28 +46,32 @@ export async function openLink(ctx: Tessera, params: LinkParams): Promise<Opened
       "The redirect_uri is not one of the application's allowed callback URLs.",
     );
   }
-  let identifier: string | null;
+  let identifier: string;
   try {
     identifier = normaliseIdentifier(connection.strategy, params[identifierField(connection.strategy)]);
   } catch {
-    identifier = null;
+    // What the link itself says, whoever opens it: it tells nothing of any account.
+    const what = connection.strategy === 'email' ? 'email address' : 'phone number';
+    throw new AuthError(400, 'invalid_request', `This sign-in link names no valid ${what}.`);
   }
-  const code =
-    identifier === null
-      ? undefined
-      : await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
+  const secret = params.verification_code ?? '';
+  const found = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
   // A mailed link carries the parameters its start asked for; they are kept with it, and a link
   // whose copy of them was changed (another callback, no PKCE) is refused rather than followed.
-  const stored = code?.send === 'link' ? code.auth_params : undefined;
-  if (stored !== undefined && stored.redirect_uri !== redirectUri) {
+  // Only the holder of the link's secret learns that, though: to anyone else (who could be
+  // probing whether an address has a link out) it is answered as if there were no link.
+  const stored = found?.send === 'link' ? found.auth_params : undefined;
+  const changed = stored !== undefined && stored.redirect_uri !== redirectUri;
+  if (changed && found && codeMatches(ctx.secrets.codeKey, found.id, secret, found.code_hash)) {
     throw new AuthError(
       400,
       'invalid_request',
       'The redirect_uri of this link was changed after it was sent.',
     );
   }
-  const request = requestFromParams(app, redirectUri, stored ?? params);
-  return { request, connection, identifier, secret: params.verification_code ?? '', code };
+  const code = changed ? undefined : found;
+  const request = requestFromParams(app, redirectUri, (changed ? undefined : stored) ?? params);
+  return { request, connection, identifier, secret, code };
 }
 
 /**
@@ -78,8 +82,10 @@ export async function openLink(ctx: Tessera, params: LinkParams): Promise<Opened
  */
 export function linkAction(link: OpenedLink, bindingCookie: string | undefined): LinkAction {
   const { code } = link;
-  if (!code) return 'redeem';
+  // No code at all is answered as a code of another browser: otherwise the answer would tell
+  // anyone who asks whether an address has started a login recently.
   if (
+    code !== undefined &&
     bindingCookie !== undefined &&
     code.binding_hash !== null &&
     secretsEqual(hashSecret(bindingCookie), code.binding_hash)
@@ -108,7 +114,6 @@ export async function redeemLink(
   const { request, connection, identifier } = link;
   try {
     checkAuthorizationRequest(request);
-    if (identifier === null) throw new AuthError(403, 'access_denied', 'Wrong email or verification code.');
     const check = { app: request.app, connection, identifier, secret: link.secret, ip };
     await checkCode(ctx, check, 'consume', 'code-or-link');
     const user = await completeLogin(ctx, connection, identifier, ip);

@@ -1,96 +1,74 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tessera } from '../core/context.ts';
 import type { SessionCookie } from '../core/sessions.ts';
 
-/** The browser's login session (a random token; only its hash is stored). */
-export const SESSION_COOKIE = 'tessera_session';
-/** Binds the hosted page's login transactions to the browser that started them. */
-export const LOGIN_COOKIE = 'tessera_login';
-/** The `/co/authenticate` verifier, shown back at `/authorize` with the login ticket. */
-export const CO_VERIFIER_COOKIE = 'tessera_co';
-/** Binds a code or magic link to the browser whose start asked for it. */
-export const LINK_COOKIE = 'tessera_link';
-/** The link confirmation page's anti-forgery token (also in its form). */
-export const CONFIRM_COOKIE = 'tessera_confirm';
+/**
+ * Tessera's cookies. Over HTTPS each is named `__Host-<name>`: a browser keeps such a cookie only
+ * when this very host set it (Secure, Path=/, no Domain), so a page on a sibling host of the same
+ * site cannot plant one of its own (a binding, a login transaction, a session) to sign a visitor in
+ * as someone else ("cookie tossing"). Browsers refuse the prefix without Secure, so over plain HTTP
+ * (development) the names are bare, and a same-site host could still plant them.
+ */
+export type CookieName = 'session' | 'login' | 'co' | 'link' | 'confirm';
+
+interface CookieKind {
+  /** `SameSite` over HTTPS; over HTTP `none` becomes `lax` (browsers refuse `None` without Secure). */
+  sameSite: 'strict' | 'lax' | 'none';
+}
+
+const KINDS: Record<CookieName, CookieKind> = {
+  /**
+   * The browser's login session (a random token; only its hash is stored). Silent authentication
+   * (`prompt=none` in a hidden iframe on the application's site) needs it in a cross-site frame.
+   */
+  session: { sameSite: 'none' },
+  /** Binds the hosted page's login transactions to the browser that started them. */
+  login: { sameSite: 'lax' },
+  /** The `/co/authenticate` verifier, set on a cross-origin XHR answer, shown back at `/authorize`. */
+  co: { sameSite: 'none' },
+  /** Binds a code or magic link to the browser whose start asked for it. */
+  link: { sameSite: 'lax' },
+  /** The link confirmation page's anti-forgery token (also in its form): no other site posts it. */
+  confirm: { sameSite: 'strict' },
+};
 
 const secure = (ctx: Tessera) => ctx.config.issuer.startsWith('https://');
 
-/**
- * Silent authentication (`prompt=none` in a hidden iframe on the application's site) needs the
- * session in a cross-site frame: over HTTPS it is `SameSite=None; Secure`, as Auth0's is. Browsers
- * refuse `None` without `Secure`, so over plain HTTP it stays `Lax`: only same-site apps see it.
- */
-const sessionSameSite = (ctx: Tessera) => (secure(ctx) ? 'none' : 'lax');
+function cookieName(ctx: Tessera, name: CookieName): string {
+  return secure(ctx) ? `__Host-tessera_${name}` : `tessera_${name}`;
+}
+
+function options(ctx: Tessera, name: CookieName) {
+  const { sameSite } = KINDS[name];
+  return {
+    httpOnly: true,
+    secure: secure(ctx),
+    sameSite: sameSite === 'none' && !secure(ctx) ? ('lax' as const) : sameSite,
+    // `__Host-` requires Path=/; the same over HTTP, so that /authorize sees the login binding
+    // that the hosted page's forms use (a second tab keeps the first tab's transactions working).
+    path: '/',
+  };
+}
+
+/** The value of one of Tessera's cookies on this request. */
+export function readCookie(request: FastifyRequest, ctx: Tessera, name: CookieName): string | undefined {
+  return request.cookies[cookieName(ctx, name)];
+}
+
+export function setCookie(
+  reply: FastifyReply,
+  ctx: Tessera,
+  name: CookieName,
+  value: string,
+  maxAge: number,
+): void {
+  void reply.setCookie(cookieName(ctx, name), value, { ...options(ctx, name), maxAge });
+}
+
+export function clearCookie(reply: FastifyReply, ctx: Tessera, name: CookieName): void {
+  void reply.clearCookie(cookieName(ctx, name), options(ctx, name));
+}
 
 export function setSessionCookie(reply: FastifyReply, ctx: Tessera, cookie: SessionCookie): void {
-  void reply.setCookie(SESSION_COOKIE, cookie.token, {
-    httpOnly: true,
-    sameSite: sessionSameSite(ctx),
-    secure: secure(ctx),
-    path: '/',
-    maxAge: cookie.maxAge,
-  });
-}
-
-export function clearSessionCookie(reply: FastifyReply, ctx: Tessera): void {
-  void reply.clearCookie(SESSION_COOKIE, {
-    httpOnly: true,
-    sameSite: sessionSameSite(ctx),
-    secure: secure(ctx),
-    path: '/',
-  });
-}
-
-export function setLoginCookie(reply: FastifyReply, ctx: Tessera, value: string, maxAge: number): void {
-  void reply.setCookie(LOGIN_COOKIE, value, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: secure(ctx),
-    path: '/u/login',
-    maxAge,
-  });
-}
-
-/**
- * Set on a cross-origin XHR answer, so over HTTPS it must be `SameSite=None` to be kept at all.
- * Over plain HTTP browsers refuse `None` without `Secure`: then only same-site apps keep it.
- */
-export function setCoVerifierCookie(reply: FastifyReply, ctx: Tessera, value: string, maxAge: number): void {
-  void reply.setCookie(CO_VERIFIER_COOKIE, value, {
-    httpOnly: true,
-    sameSite: secure(ctx) ? 'none' : 'lax',
-    secure: secure(ctx),
-    path: '/authorize',
-    maxAge,
-  });
-}
-
-export function clearCoVerifierCookie(reply: FastifyReply, ctx: Tessera): void {
-  void reply.clearCookie(CO_VERIFIER_COOKIE, {
-    httpOnly: true,
-    sameSite: secure(ctx) ? 'none' : 'lax',
-    secure: secure(ctx),
-    path: '/authorize',
-  });
-}
-
-export function setLinkCookie(reply: FastifyReply, ctx: Tessera, value: string, maxAge: number): void {
-  void reply.setCookie(LINK_COOKIE, value, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: secure(ctx),
-    path: '/passwordless',
-    maxAge,
-  });
-}
-
-/** Strict: a form on another site posting to verify_redirect never carries it. */
-export function setConfirmCookie(reply: FastifyReply, ctx: Tessera, value: string): void {
-  void reply.setCookie(CONFIRM_COOKIE, value, {
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: secure(ctx),
-    path: '/passwordless/verify_redirect',
-    maxAge: 3600,
-  });
+  setCookie(reply, ctx, 'session', cookie.token, cookie.maxAge);
 }

@@ -8,7 +8,7 @@ import type { PowChallenge } from '../core/proof-of-work.ts';
 import { countryOptions, LANGUAGE_COUNTRY } from '../ui/countries.ts';
 import { type Catalogue, type Language, messages, pickLanguage, preferredRegion } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
-import { LOGIN_COOKIE } from './cookies.ts';
+import { clearCookie, readCookie, setCookie, setSessionCookie } from './cookies.ts';
 
 /** Errors the page explains itself (and lets the user try again); any other ends at the app. */
 export const PAGE_ERRORS: Record<string, keyof Catalogue> = {
@@ -38,7 +38,7 @@ export class PageView {
   /** The browser's transaction, or the "expired" page (answered here) when it has none. */
   async open(request: FastifyRequest, reply: FastifyReply, tx: string | undefined) {
     try {
-      return await openLoginTransaction(this.ctx, tx, request.cookies[LOGIN_COOKIE]);
+      return await openLoginTransaction(this.ctx, tx, readCookie(request, this.ctx, 'login'));
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const language = pickLanguage(undefined, request.headers['accept-language']);

@@ -93,7 +93,8 @@ describe('openid-client over HTTPS: discovery, code + PKCE, id_token, userinfo, 
     const callback = await login(browser, request.path, 'rp@example.com');
 
     // Over HTTPS the session cookie is SameSite=None; Secure, so silent auth works in a cross-site iframe.
-    const session = browser.setCookies.find((line) => line.startsWith('tessera_session='));
+    // Over HTTPS every Tessera cookie is a __Host- one.
+    const session = browser.setCookies.find((line) => line.startsWith('__Host-tessera_session='));
     expect(session).toMatch(/;\s*Secure/i);
     expect(session).toMatch(/SameSite=None/i);
     expect(session).toMatch(/HttpOnly/i);

@@ -6,26 +6,36 @@ import type { Answer, TestServer } from './server.ts';
  */
 export class FormBrowser {
   readonly cookies = new Map<string, string>();
+  /** Each cookie's Path: like a browser, it sends a cookie only to paths under it. */
+  private readonly paths = new Map<string, string>();
   /** Every Set-Cookie line received, newest last (to check cookie attributes). */
   readonly setCookies: string[] = [];
 
   constructor(private readonly server: TestServer) {}
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Answer<string>> {
-    return this.keep(await this.server.get<string>(path, { ...headers, cookie: this.header() }));
+    return this.keep(await this.server.get<string>(path, { ...headers, cookie: this.header(path) }));
   }
 
   async form(path: string, body: Record<string, string>, headers: Record<string, string> = {}) {
     return this.keep(
       await this.server.post<string>(path, body, {
         form: true,
-        headers: { ...headers, cookie: this.header() },
+        headers: { ...headers, cookie: this.header(path) },
       }),
     );
   }
 
-  private header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  private header(path: string): string {
+    const pathname = new URL(path, 'http://tessera.invalid').pathname;
+    const sent = (name: string) => {
+      const scope = this.paths.get(name) ?? '/';
+      return pathname === scope || pathname.startsWith(scope.endsWith('/') ? scope : `${scope}/`);
+    };
+    return [...this.cookies]
+      .filter(([k]) => sent(k))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
   }
 
   private keep<T>(answer: Answer<T>): Answer<T> {
@@ -35,7 +45,10 @@ export class FormBrowser {
       const eq = pair.indexOf('=');
       const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
       if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      else {
+        this.cookies.set(name, value);
+        this.paths.set(name, /;\s*path=([^;]*)/i.exec(line)?.[1] ?? '/');
+      }
     }
     return answer;
   }

@@ -58,7 +58,10 @@ export async function startLink(
   );
   expect(start.status, JSON.stringify(start.body)).toBe(200);
   expect(start.body).toEqual({ _id: expect.any(String), email, email_verified: false });
-  const cookie = start.headers.getSetCookie().find((c) => c.startsWith(`${LINK_COOKIE}=`));
+  // Over HTTPS the cookie is `__Host-tessera_link`.
+  const cookie = start.headers
+    .getSetCookie()
+    .find((c) => c.startsWith(`${LINK_COOKIE}=`) || c.startsWith(`__Host-${LINK_COOKIE}=`));
   const [message] = await server.inbox(email);
   expect(message?.link).toBeTruthy();
   return { link: message?.link as string, cookie: cookie?.split(';')[0] ?? '', verifier };
@@ -94,7 +97,9 @@ export function submitConfirmation(
   page: Answer<string>,
   changes: Record<string, string> = {},
 ): Promise<Answer<string>> {
-  const cookie = page.headers.getSetCookie().find((c) => c.startsWith('tessera_confirm='));
+  const cookie = page.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('tessera_confirm=') || c.startsWith('__Host-tessera_confirm='));
   expect(cookie).toMatch(/SameSite=Strict/i);
   return server.post<string>(
     '/passwordless/verify_redirect',

@@ -170,7 +170,7 @@ describe.skipIf(!databaseUrl)('a running Tessera whose PostgreSQL goes away', ()
     twilio = await FakeProvider.start();
     twilio.willAnswer(TWILIO_OK);
     setup = deployment(proxy, twilio);
-    server = await ServerProcess.tessera(setup.env);
+    server = await ServerProcess.tessera(setup.env, '/healthz');
   }, 60_000);
   afterEach(async () => {
     // A test that failed half-way leaves the next one a working database.
@@ -448,8 +448,8 @@ describe.skipIf(!databaseUrl)('a Tessera starting while its PostgreSQL refuses',
     setups.push(patient, impatient);
     // Each answers /healthz while it waits, which is what ServerProcess waits for.
     const [server, quitter] = await Promise.all([
-      ServerProcess.tessera(patient.env),
-      ServerProcess.tessera(impatient.env),
+      ServerProcess.tessera(patient.env, '/healthz'),
+      ServerProcess.tessera(impatient.env, '/healthz'),
     ]);
     servers.push(server, quitter);
     const origin = server.origin;

@@ -81,6 +81,16 @@ describe('HTTP surface', () => {
     expect(escaped.body).not.toContain('<script>');
   });
 
+  it('never puts a crafted code into the curl command the callback page shows', async () => {
+    const crafted = `x'$(id>uid.txt)'`;
+    const page = await server.get<string>(`/callback?code=${encodeURIComponent(crafted)}`);
+    const command = /<pre>([\s\S]*?)<\/pre>/.exec(page.body)?.[1] ?? '';
+    expect(command).toContain('"code":"&lt;code&gt;"');
+    expect(command).not.toContain('$(');
+    const genuine = await server.get<string>('/callback?code=Ab3_-x9');
+    expect(/<pre>([\s\S]*?)<\/pre>/.exec(genuine.body)?.[1]).toContain('"code":"Ab3_-x9"');
+  });
+
   it('lets the query set only what the callback page shows, none of its layout', async () => {
     const plain = await server.get('/callback?code=abc123&state=xyz');
     // The names the page's layout and template read besides the callback's own parameters.

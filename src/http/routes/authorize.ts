@@ -16,15 +16,7 @@ import { startLoginTransaction } from '../../core/login-transactions.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
 import { sendAuthorizationResponse } from '../authorization-response.ts';
-import {
-  CO_VERIFIER_COOKIE,
-  clearCoVerifierCookie,
-  LOGIN_COOKIE,
-  SESSION_COOKIE,
-  setCoVerifierCookie,
-  setLoginCookie,
-  setSessionCookie,
-} from '../cookies.ts';
+import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import type { PageLimitHook } from '../page-limit.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';
 
@@ -64,7 +56,7 @@ export const authorizeRoutes: FastifyPluginAsyncTypebox<{
 
   app.post('/co/authenticate', { schema: { body: CoAuthenticateBody } }, async (request, reply) => {
     const result = await coAuthenticate(ctx, request.body, request.headers.origin, request.ip);
-    setCoVerifierCookie(reply, ctx, result.verifier, LOGIN_TICKET_SECONDS);
+    setCookie(reply, ctx, 'co', result.verifier, LOGIN_TICKET_SECONDS);
     return reply.header('cache-control', 'no-store').send(result.body);
   });
 };
@@ -87,12 +79,12 @@ async function handleAuthorize(
   try {
     const authz = await checkAuthorize(ctx, authRequest, query);
     const outcome = await authorize(ctx, authz, {
-      sessionToken: request.cookies[SESSION_COOKIE],
-      coVerifier: coVerifier(request, query),
+      sessionToken: readCookie(request, ctx, 'session'),
+      coVerifier: coVerifier(ctx, request, query),
     });
     if (outcome.kind === 'respond') {
       if (outcome.session) setSessionCookie(reply, ctx, outcome.session);
-      if (authz.loginTicket !== undefined) clearCoVerifierCookie(reply, ctx);
+      if (authz.loginTicket !== undefined) clearCookie(reply, ctx, 'co');
       return sendAuthorizationResponse(reply, outcome.response, language, redirectStatus);
     }
     if (outcome.kind === 'verify') {
@@ -121,9 +113,9 @@ async function handleAuthorize(
         },
       );
     }
-    const binding = request.cookies[LOGIN_COOKIE] ?? ctx.random.token(24);
+    const binding = readCookie(request, ctx, 'login') ?? ctx.random.token(24);
     const tx = await startLoginTransaction(ctx, authz, binding);
-    setLoginCookie(reply, ctx, binding, LOGIN_COOKIE_SECONDS);
+    setCookie(reply, ctx, 'login', binding, LOGIN_COOKIE_SECONDS);
     return reply.redirect(`/u/login?tx=${encodeURIComponent(tx)}`, redirectStatus);
   } catch (error) {
     if (!(error instanceof AuthError)) throw error;
@@ -137,8 +129,8 @@ async function handleAuthorize(
  * otherwise any site could post a ticket and verifier of its own and log the visitor in as
  * someone else. (Our pages send no Referer, so their Origin is `null`: Sec-Fetch-Site tells.)
  */
-function coVerifier(request: FastifyRequest, query: AuthorizeQuery): string | undefined {
-  if (!('co_verifier' in query)) return request.cookies[CO_VERIFIER_COOKIE];
+function coVerifier(ctx: Tessera, request: FastifyRequest, query: AuthorizeQuery): string | undefined {
+  if (!('co_verifier' in query)) return readCookie(request, ctx, 'co');
   return request.headers['sec-fetch-site'] === 'same-origin' ? (query.co_verifier ?? '') : '';
 }
 

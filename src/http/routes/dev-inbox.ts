@@ -26,6 +26,9 @@ export const devInboxRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async
     const { code, state, error, error_description } = request.query as Record<string, string | undefined>;
     return sendPage(reply, 'dev-callback', {
       code,
+      // Pasted into a shell: only a code as Tessera makes them (base64url), never what a crafted
+      // link put there ('$(...)' would run).
+      command_code: code !== undefined && /^[A-Za-z0-9_-]{1,256}$/.test(code) ? code : '<code>',
       state,
       error,
       error_description,

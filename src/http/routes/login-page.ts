@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponse, successResponse } from '../../core/authorization.ts';
-import { MAX_AUTHORIZE_LENGTH } from '../../core/authorize.ts';
 import type { Tessera } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import {
@@ -14,11 +13,12 @@ import {
   verifyFromPage,
 } from '../../core/login-transactions.ts';
 import { challengeOf } from '../../core/proof-of-work.ts';
+import { MAX_SEALED_LENGTH } from '../../core/sealed-transaction.ts';
 import { startSession } from '../../core/sessions.ts';
 import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { brandStylesheet } from '../../ui/brand.ts';
 import { sendAuthorizationResponse } from '../authorization-response.ts';
-import { SESSION_COOKIE, setLinkCookie, setSessionCookie } from '../cookies.ts';
+import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { PAGE_ERRORS, PageView } from '../login-page-view.ts';
 import type { PageLimitHook } from '../page-limit.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';
@@ -31,19 +31,13 @@ const scripts: Record<string, string> = {
   'pow.js': asset('pow.js'),
 };
 
-/**
- * The longest sealed transaction: its authorize parameters (at most MAX_AUTHORIZE_LENGTH
- * characters) and the rest, as base64url (4/3) with the seal's header, IV and tag.
- */
-const TX_LENGTH = Math.ceil(((MAX_AUTHORIZE_LENGTH + 1024) * 4) / 3) + 256;
-
 const PageQuery = Type.Object(
-  { tx: optionalText(TX_LENGTH), connection: optionalText(128), resent: optionalText(8) },
+  { tx: optionalText(MAX_SEALED_LENGTH), connection: optionalText(128), resent: optionalText(8) },
   objectOptions,
 );
 const IdentifierBody = Type.Object(
   {
-    tx: optionalText(TX_LENGTH),
+    tx: optionalText(MAX_SEALED_LENGTH),
     connection: optionalText(128),
     email: optionalText(512),
     country: optionalText(4),
@@ -54,8 +48,11 @@ const IdentifierBody = Type.Object(
   },
   objectOptions,
 );
-const CodeBody = Type.Object({ tx: optionalText(TX_LENGTH), code: optionalText(64) }, objectOptions);
-const ResendBody = Type.Object({ tx: optionalText(TX_LENGTH), pow: optionalText(512) }, objectOptions);
+const CodeBody = Type.Object({ tx: optionalText(MAX_SEALED_LENGTH), code: optionalText(64) }, objectOptions);
+const ResendBody = Type.Object(
+  { tx: optionalText(MAX_SEALED_LENGTH), pow: optionalText(512) },
+  objectOptions,
+);
 const BrandQuery = Type.Object({ client_id: optionalText(256) }, objectOptions);
 
 /** The hosted login page: identifier, then code (or "check your email"), then back to the app. */
@@ -87,7 +84,7 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
         await limiter.consume(request.ip, body.pow);
         const sent = await sendFromPage(ctx, open, body, pageRequest(request, open));
         if (sent.bindingCookie) {
-          setLinkCookie(reply, ctx, sent.bindingCookie.value, sent.bindingCookie.maxAge);
+          setCookie(reply, ctx, 'link', sent.bindingCookie.value, sent.bindingCookie.maxAge);
         }
         return reply.redirect(view.stepUrl(open), 303);
       } catch (error) {
@@ -123,7 +120,7 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
     if (!open) return reply;
     try {
       const user = await verifyFromPage(ctx, open, request.body.code ?? '', request.ip);
-      const { session, cookie } = await startSession(ctx, user, request.cookies[SESSION_COOKIE]);
+      const { session, cookie } = await startSession(ctx, user, readCookie(request, ctx, 'session'));
       setSessionCookie(reply, ctx, cookie);
       const response = await successResponse(ctx, open.request, user, session);
       return sendAuthorizationResponse(reply, response, view.language(request, open), 303);

@@ -4,7 +4,7 @@ import type { Tessera } from '../../core/context.ts';
 import { logout } from '../../core/logout.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
-import { clearSessionCookie, SESSION_COOKIE } from '../cookies.ts';
+import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { objectOptions, optionalText } from '../schemas.ts';
 
 const LogoutQuery = Type.Object(
@@ -23,8 +23,8 @@ const LogoutQuery = Type.Object(
 /** `GET /v2/logout`: ends the session, then returns only to a registered logout URL. */
 export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
   app.get('/v2/logout', { schema: { querystring: LogoutQuery } }, async (request, reply) => {
-    const outcome = await logout(ctx, request.query, request.cookies[SESSION_COOKIE]);
-    clearSessionCookie(reply, ctx);
+    const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'));
+    clearCookie(reply, ctx, 'session');
     if (outcome.location !== null) return reply.redirect(outcome.location, 302);
     const language = pickLanguage(request.query.ui_locales, request.headers['accept-language']);
     const t = messages(language);

@@ -15,14 +15,7 @@ import {
 import { startPasswordless, verifyPasswordless } from '../../core/passwordless.ts';
 import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { sendPage, stylesheet } from '../../ui/pages.ts';
-import {
-  CONFIRM_COOKIE,
-  LINK_COOKIE,
-  SESSION_COOKIE,
-  setConfirmCookie,
-  setLinkCookie,
-  setSessionCookie,
-} from '../cookies.ts';
+import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { requestLanguage } from '../request-language.ts';
 import { objectOptions, optionalText, powSolution, text } from '../schemas.ts';
 
@@ -70,7 +63,7 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
       site: requestSite(request),
     });
     if (result.bindingCookie) {
-      setLinkCookie(reply, ctx, result.bindingCookie.value, result.bindingCookie.maxAge);
+      setCookie(reply, ctx, 'link', result.bindingCookie.value, result.bindingCookie.maxAge);
     }
     return result.body;
   });
@@ -83,16 +76,16 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
     const params = request.query as LinkParams;
     const link = await openLinkOrPage(ctx, params, reply);
     if (!link) return reply;
-    const action = linkAction(link, request.cookies[LINK_COOKIE]);
+    const action = linkAction(link, readCookie(request, ctx, 'link'));
     if (action === 'redeem') {
-      const outcome = await redeemLink(ctx, link, request.ip, request.cookies[SESSION_COOKIE]);
+      const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
       return finishLink(ctx, reply, outcome, 302);
     }
     if (action === 'refuse') return refuseLinkPage(reply);
     // The form's POST must come from this page in this browser: a token in both a SameSite=Strict
     // cookie and the form, which a form on another site cannot have.
     const confirmToken = ctx.random.token(18);
-    setConfirmCookie(reply, ctx, confirmToken);
+    setCookie(reply, ctx, 'confirm', confirmToken, 3600);
     const fields = [
       ...Object.entries(params).filter(([key, value]) => typeof value === 'string' && key !== CONFIRM_FIELD),
       [CONFIRM_FIELD, confirmToken],
@@ -108,7 +101,7 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
   app.post('/passwordless/verify_redirect', { schema: { body: LinkQuery } }, async (request, reply) => {
     // Only the confirmation page itself may post here: a form on another site would log the
     // victim's browser into the attacker's account (login CSRF).
-    if (!confirmedHere(request)) {
+    if (!confirmedHere(ctx, request)) {
       return sendPage(
         reply,
         'message',
@@ -123,9 +116,9 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limit
     const link = await openLinkOrPage(ctx, request.body as LinkParams, reply);
     if (!link) return reply;
     // The confirmation form completes a link on another device only where the connection allows it.
-    const action = linkAction(link, request.cookies[LINK_COOKIE]);
+    const action = linkAction(link, readCookie(request, ctx, 'link'));
     if (action === 'refuse') return refuseLinkPage(reply);
-    const outcome = await redeemLink(ctx, link, request.ip, request.cookies[SESSION_COOKIE]);
+    const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
     return finishLink(ctx, reply, outcome, 303);
   });
 
@@ -147,12 +140,12 @@ function requestSite(request: FastifyRequest): RequestSite {
 }
 
 /** Whether a form post carries the token its confirmation page set in this browser. */
-function confirmedHere(request: FastifyRequest): boolean {
+function confirmedHere(ctx: Tessera, request: FastifyRequest): boolean {
   // A browser that says the post came from another site is refused whatever it carries.
   const site = request.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin') return false;
   const posted = (request.body as Record<string, unknown>)[CONFIRM_FIELD];
-  const cookie = request.cookies[CONFIRM_COOKIE];
+  const cookie = readCookie(request, ctx, 'confirm');
   return typeof posted === 'string' && cookie !== undefined && secretsEqual(posted, cookie);
 }
 
