@@ -121,6 +121,19 @@ function withoutCredentials(url: string): string {
 async function start(config: Config): Promise<void> {
   tuneHeap();
   const server = await startServer(config);
+  // Signals and faults are handled first: the banner below reads the database, which may be
+  // going away at this very moment, and a running server must not end for want of a banner.
+  closeOnSignals(server);
+  keepRunningThroughDatabaseFaults(server.app.log);
+  try {
+    await announce(server, config);
+  } catch (error) {
+    server.app.log.warn({ err: error }, 'the start banner could not read the store; the server runs');
+  }
+}
+
+/** The start banner, and what an operator should know of the connections before the first login. */
+async function announce(server: Awaited<ReturnType<typeof startServer>>, config: Config): Promise<void> {
   const { ctx } = server;
   const apps = await ctx.store.listApplications();
   const app =
@@ -163,8 +176,6 @@ async function start(config: Config): Promise<void> {
       'these connections deliver through the dev inbox, which is off in production: their logins fail until a provider is configured (or TESSERA_DEV_INBOX=true)',
     );
   }
-  closeOnSignals(server);
-  keepRunningThroughDatabaseFaults(server.app.log);
 }
 
 async function withTessera<T>(

@@ -39,6 +39,18 @@ export function tooManyStarts(retryAfter: number, description: string): AuthErro
   return new AuthError(429, 'too_many_requests', description, { 'retry-after': String(retryAfter) });
 }
 
+/** The budgets a start on `connection` for `identifier` is counted against. */
+function budgets(ctx: Tessera, connection: Connection, identifier: string) {
+  const limits = connection.options.start_limits;
+  return {
+    key: `${connection.name}:${identifier}`,
+    cooldown: limits?.resend_cooldown_s ?? START_LIMIT_DEFAULTS.resend_cooldown_s,
+    points: limits?.per_identifier?.points ?? START_LIMIT_DEFAULTS.points,
+    duration: limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s,
+    perApp: ctx.config.rate_limits.start_per_application_per_hour,
+  };
+}
+
 /**
  * Counts a start that passed validation against its identifier's cooldown and budget and its
  * application's hourly budget; throws 429 `too_many_requests` past any of them. The identifier is
@@ -50,9 +62,7 @@ export async function limitStart(
   connection: Connection,
   identifier: string,
 ): Promise<void> {
-  const limits = connection.options.start_limits;
-  const key = `${connection.name}:${identifier}`;
-  const cooldown = limits?.resend_cooldown_s ?? START_LIMIT_DEFAULTS.resend_cooldown_s;
+  const { key, cooldown, points, duration, perApp } = budgets(ctx, connection, identifier);
   if (cooldown > 0) {
     const hit = await ctx.counters.hit('start_cooldown', key, 1, cooldown);
     if (hit.retryAfter > 0) {
@@ -60,14 +70,11 @@ export async function limitStart(
       throw tooManyStarts(hit.retryAfter, 'A code was sent moments ago. Wait before asking for another.');
     }
   }
-  const points = limits?.per_identifier?.points ?? START_LIMIT_DEFAULTS.points;
-  const duration = limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s;
   const perIdentifier = await ctx.counters.hit('start_identifier', key, points, duration);
   if (perIdentifier.retryAfter > 0) {
     ctx.metrics.rateLimitHit('start_identifier');
     throw tooManyStarts(perIdentifier.retryAfter, 'Too many codes were asked for. Try again later.');
   }
-  const perApp = ctx.config.rate_limits.start_per_application_per_hour;
   const appHit = await ctx.counters.hit('start_application', app.client_id, perApp, 3600);
   if (appHit.retryAfter > 0) {
     ctx.metrics.rateLimitHit('start_application');
@@ -85,12 +92,7 @@ export async function refundStart(
   connection: Connection,
   identifier: string,
 ): Promise<void> {
-  const limits = connection.options.start_limits;
-  const key = `${connection.name}:${identifier}`;
-  const cooldown = limits?.resend_cooldown_s ?? START_LIMIT_DEFAULTS.resend_cooldown_s;
-  const points = limits?.per_identifier?.points ?? START_LIMIT_DEFAULTS.points;
-  const duration = limits?.per_identifier?.duration_s ?? START_LIMIT_DEFAULTS.duration_s;
-  const perApp = ctx.config.rate_limits.start_per_application_per_hour;
+  const { key, cooldown, points, duration, perApp } = budgets(ctx, connection, identifier);
   await Promise.all([
     cooldown > 0 ? ctx.counters.reset('start_cooldown', key, 1, cooldown) : undefined,
     ctx.counters.refund('start_identifier', key, points, duration),
