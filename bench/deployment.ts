@@ -55,7 +55,11 @@ export async function deploy(
   alg: 'RS256' | 'ES256',
   users: number,
   log: (line: string) => void,
+  /** The Tessera to run: another checkout's `bin/tessera.js` (bench/ab.ts); this one's by default. */
+  bin?: string,
 ): Promise<Deployment> {
+  // Seeding runs this checkout's migrations, which another checkout's server may not know.
+  if (bin !== undefined && users > 0) throw new Error('another checkout can only be deployed without users');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const configFile = join(dir, 'tessera.json');
   const schema = target.kind === 'postgres' ? benchSchema() : undefined;
@@ -111,21 +115,21 @@ export async function deploy(
   };
   live.add(dispose);
   try {
-    // The server's own migrations and seeding make the tables; only then are users added to them.
-    const opened = await openTessera(
-      validateConfig({
-        ...config,
-        data_dir: dir,
-        ...(target.kind === 'postgres' && {
-          database_url: env.DATABASE_URL,
-          database_schema: schema,
-          master_key: env.TESSERA_MASTER_KEY,
-        }),
-      }),
-      { logger: pino({ level: 'silent' }) },
-    );
-    await closeTessera(opened.ctx);
     if (users > 0) {
+      // This checkout's migrations and seeding make the tables; only then are users added to them.
+      const opened = await openTessera(
+        validateConfig({
+          ...config,
+          data_dir: dir,
+          ...(target.kind === 'postgres' && {
+            database_url: env.DATABASE_URL,
+            database_schema: schema,
+            master_key: env.TESSERA_MASTER_KEY,
+          }),
+        }),
+        { logger: pino({ level: 'silent' }) },
+      );
+      await closeTessera(opened.ctx);
       const took =
         target.kind === 'postgres'
           ? await seedUsersPostgres(target.databaseUrl, schema as string, users)
@@ -133,7 +137,10 @@ export async function deploy(
       log(`  seeded ${users.toLocaleString('en')} users in ${round(took, 1)} s`);
     }
     const count = target.kind === 'postgres' ? target.instances : 1;
-    const started = await Promise.allSettled(Array.from({ length: count }, () => ServerProcess.tessera(env)));
+    // Without users to seed, each server migrates its own (fresh) data at start.
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, () => ServerProcess.tessera(env, '/readyz', bin)),
+    );
     servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;

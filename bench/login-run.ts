@@ -268,7 +268,7 @@ export async function growthRun(
  * One login as a client makes it: start, read the code from the dev inbox, exchange it. Each login
  * is a new user (so also a sign-up). Every request may go to a different instance.
  */
-function loginFlow(client: LoadClient, tag: string) {
+export function loginFlow(client: LoadClient, tag: string) {
   return async (
     id: string,
     scope = 'openid email',

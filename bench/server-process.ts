@@ -42,8 +42,10 @@ export class ServerProcess {
   static tessera(
     env: Record<string, string>,
     until: '/healthz' | '/readyz' = '/readyz',
+    /** Another checkout's `bin/tessera.js` (bench/ab.ts compares two); this one's by default. */
+    bin = TESSERA,
   ): Promise<ServerProcess> {
-    return ServerProcess.spawn(process.execPath, [...startScriptNodeOptions(), TESSERA, 'start'], env, until);
+    return ServerProcess.spawn(process.execPath, [...startScriptNodeOptions(), bin, 'start'], env, until);
   }
 
   /**
