@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       scenario(values.scenario, s.client, `ab${i}-${Date.now().toString(36)}`),
     );
     // A short untimed turn each, so that neither meets its first logins in a timed window.
-    for (const [i, s] of sides.entries())
+    for (const [i, _s] of sides.entries())
       await closedLoop(concurrency, 1000, (n) => work[i]?.(`w${n}`) as Promise<void>);
     for (let w = 0; w < windows; w++) {
       const index = [0, 1, 1, 0][w % 4] as number;

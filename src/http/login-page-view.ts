@@ -8,7 +8,7 @@ import type { PowChallenge } from '../core/proof-of-work.ts';
 import { countryOptions, LANGUAGE_COUNTRY } from '../ui/countries.ts';
 import { type Catalogue, type Language, messages, pickLanguage, preferredRegion } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
-import { clearCookie, readCookie, setCookie, setSessionCookie } from './cookies.ts';
+import { readCookie } from './cookies.ts';
 
 /** Errors the page explains itself (and lets the user try again); any other ends at the app. */
 export const PAGE_ERRORS: Record<string, keyof Catalogue> = {

@@ -18,7 +18,7 @@ import { startSession } from '../../core/sessions.ts';
 import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { brandStylesheet } from '../../ui/brand.ts';
 import { sendAuthorizationResponse } from '../authorization-response.ts';
-import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { PAGE_ERRORS, PageView } from '../login-page-view.ts';
 import type { PageLimitHook } from '../page-limit.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';

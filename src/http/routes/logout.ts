@@ -4,7 +4,7 @@ import type { Tessera } from '../../core/context.ts';
 import { logout } from '../../core/logout.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
-import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { clearCookie, readCookie } from '../cookies.ts';
 import { objectOptions, optionalText } from '../schemas.ts';
 
 const LogoutQuery = Type.Object(

@@ -15,7 +15,7 @@ import {
 import { startPasswordless, verifyPasswordless } from '../../core/passwordless.ts';
 import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { sendPage, stylesheet } from '../../ui/pages.ts';
-import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { requestLanguage } from '../request-language.ts';
 import { objectOptions, optionalText, powSolution, text } from '../schemas.ts';
 
