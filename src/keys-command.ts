@@ -1,5 +1,5 @@
 import { ConfigError } from './config/load.ts';
-import type { Tessera } from './core/context.ts';
+import type { Context } from './core/context.ts';
 import type { KeyAlgorithm, KeyInfo } from './core/keys.ts';
 
 export interface KeysCommandOptions {
@@ -9,7 +9,7 @@ export interface KeysCommandOptions {
 }
 
 /** `tessera keys list | rotate | retire <kid>`, run against the opened store. */
-export async function keysCommand(ctx: Tessera, args: string[], options: KeysCommandOptions): Promise<void> {
+export async function keysCommand(ctx: Context, args: string[], options: KeysCommandOptions): Promise<void> {
   const [sub = 'list', kid] = args;
   if (sub === 'list') return printKeys(await ctx.keys.list(), options.json);
   if (sub === 'rotate') return rotate(ctx, options);
@@ -17,7 +17,7 @@ export async function keysCommand(ctx: Tessera, args: string[], options: KeysCom
   throw new ConfigError(`keys: unknown command "${sub}" (list, rotate, retire)`);
 }
 
-async function rotate(ctx: Tessera, options: KeysCommandOptions): Promise<void> {
+async function rotate(ctx: Context, options: KeysCommandOptions): Promise<void> {
   const algorithms = options.alg === undefined ? undefined : [algorithm(options.alg)];
   const rotations = await ctx.keys.rotate({ algorithms, immediate: options.now });
   if (options.json) {
@@ -45,7 +45,7 @@ async function rotate(ctx: Tessera, options: KeysCommandOptions): Promise<void> 
   }
 }
 
-async function retire(ctx: Tessera, kid: string | undefined): Promise<void> {
+async function retire(ctx: Context, kid: string | undefined): Promise<void> {
   if (!kid) throw new ConfigError('keys retire: usage: tessera keys retire <kid>');
   const outcome = await ctx.keys.retire(kid);
   const refusals: Record<Exclude<typeof outcome, 'done'>, string> = {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/schema.ts';
-import type { Tessera } from './core/context.ts';
+import type { Context } from './core/context.ts';
 import { purgeExpired } from './core/housekeeping.ts';
 import type { Application } from './core/model.ts';
 import type { Clock, Random } from './core/sources.ts';
@@ -26,7 +26,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   app: App;
-  ctx: Tessera;
+  ctx: Context;
   /** Where it listens, e.g. `http://127.0.0.1:3000`. */
   url: string;
   /** The application created on this start (first start only). */
@@ -196,7 +196,7 @@ async function openWhenReachable(
 }
 
 /** Purges expired rows every minute (never two runs at once); the timer keeps no process alive. */
-function startHousekeeping(ctx: Tessera, logger: FastifyBaseLogger): { stop(): Promise<void> } {
+function startHousekeeping(ctx: Context, logger: FastifyBaseLogger): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   // Once a minute already: the backoff is the interval itself; the streak keeps the log to two lines.
   const purges = new FailureStreak(

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { sealedConnections } from './core/connection-secrets.ts';
-import type { Tessera } from './core/context.ts';
+import type { Context } from './core/context.ts';
 import { keyTimings } from './core/key-schedule.ts';
 import { KeySet } from './core/keys.ts';
+import type { Counters } from './core/ports/counters.ts';
+import type { ConnectionCodec, Store } from './core/ports/store.ts';
 import { SecretBox } from './core/secret-box.ts';
 import { type SeedResult, seedStore } from './core/seed.ts';
 import { checkMasterKey, loadSecrets } from './core/server-secrets.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './core/sources.ts';
-import type { Counters } from './core/start-limits.ts';
 import { DevInbox, type InboxLogger } from './delivery/dev-inbox.ts';
 import { templateProblems } from './delivery/message.ts';
 import { Outbox, type OutboxLogger } from './delivery/outbox.ts';
@@ -21,7 +22,6 @@ import type { CountersLogger } from './limits/redis-counters.ts';
 import { Metrics } from './metrics.ts';
 import { StoreHealth } from './store/health.ts';
 import { openSqliteStore } from './store/sqlite.ts';
-import type { ConnectionCodec, Store } from './store/store.ts';
 
 export interface OpenOptions {
   clock?: Clock;
@@ -32,7 +32,7 @@ export interface OpenOptions {
 }
 
 export interface Opened {
-  ctx: Tessera;
+  ctx: Context;
   seed: SeedResult;
   devInbox: boolean;
   /** The outbox behind ctx.delivery: a server starts its dispatcher, a one-off command need not. */
@@ -86,7 +86,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       : null;
     const providers = new ProviderRegistry(inbox);
     const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box, metrics);
-    const ctx: Tessera = {
+    const ctx: Context = {
       config,
       store,
       clock,
@@ -106,7 +106,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
 }
 
 /** Closes what openTessera opened: the store's connections and the counters'. */
-export async function closeTessera(ctx: Tessera): Promise<void> {
+export async function closeTessera(ctx: Context): Promise<void> {
   await ctx.counters.close?.();
   await ctx.store.close();
 }

@@ -1,5 +1,5 @@
 import { secretsEqual } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import type { Application, Connection } from './model.ts';
 
@@ -7,7 +7,7 @@ import type { Application, Connection } from './model.ts';
 export type Family = 'passwordless' | 'oauth';
 
 /** Looks up the application, failing with the family's error code when it is unknown. */
-export async function findApplication(ctx: Tessera, clientId: unknown, family: Family): Promise<Application> {
+export async function findApplication(ctx: Context, clientId: unknown, family: Family): Promise<Application> {
   const app =
     typeof clientId === 'string' && clientId.length > 0
       ? await ctx.store.getApplication(clientId)
@@ -35,7 +35,7 @@ export function requireGrant(app: Application, ...grants: string[]): void {
 
 /** The named connection, provided it exists and is enabled for this application. */
 export async function findConnection(
-  ctx: Tessera,
+  ctx: Context,
   app: Application,
   name: unknown,
   family: Family,

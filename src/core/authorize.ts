@@ -1,13 +1,12 @@
 import { findConnection } from './applications.ts';
 import {
   type AuthorizationRequest,
-  type AuthorizationResponse,
   checkAuthorizationRequest,
   checkRedirect,
   requestFromParams,
-  successResponse,
-} from './authorization.ts';
-import type { Tessera } from './context.ts';
+} from './authorization-request.ts';
+import { type AuthorizationResponse, successResponse } from './authorization-response.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { redeemLoginTicket } from './login-tickets.ts';
 import type { Connection } from './model.ts';
@@ -56,7 +55,7 @@ export const MAX_AUTHORIZE_LENGTH = 8192;
  * the redirect_uri: it is not trusted yet.
  */
 export async function openAuthorizeRequest(
-  ctx: Tessera,
+  ctx: Context,
   query: AuthorizeQuery,
 ): Promise<AuthorizationRequest> {
   let length = 0;
@@ -82,7 +81,7 @@ export async function openAuthorizeRequest(
 
 /** Checks the rest of the request; these errors go back to the (now trusted) redirect_uri. */
 export async function checkAuthorize(
-  ctx: Tessera,
+  ctx: Context,
   request: AuthorizationRequest,
   query: AuthorizeQuery,
 ): Promise<Authorize> {
@@ -119,7 +118,7 @@ export async function checkAuthorize(
  * `prompt=none` the app hears `login_required`.
  */
 export async function authorize(
-  ctx: Tessera,
+  ctx: Context,
   authz: Authorize,
   browser: AuthorizeBrowser,
 ): Promise<AuthorizeOutcome> {

@@ -1,5 +1,5 @@
-import type { ConnectionCodec } from '../store/store.ts';
 import type { Connection } from './model.ts';
+import type { ConnectionCodec } from './ports/store.ts';
 import { openPaths, type SecretBox, sealPaths } from './secret-box.ts';
 
 /**

@@ -1,8 +1,9 @@
 import { isEnabledFor } from './applications.ts';
 import { generateCode } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
+import { sendMessage } from './send-message.ts';
 
 /**
  * Sends a sample login message through a connection's providers (`tessera connections test`), so an
@@ -10,7 +11,7 @@ import { normaliseIdentifier } from './identifiers.ts';
  * nobody in: it is never stored.
  */
 export async function sendTestMessage(
-  ctx: Tessera,
+  ctx: Context,
   connectionName: string,
   to: string,
   language: string | null,
@@ -22,7 +23,7 @@ export async function sendTestMessage(
   const apps = await ctx.store.listApplications();
   const application = apps.find((a) => isEnabledFor(connection, a)) ?? apps[0];
   if (!application) throw new AuthError(400, 'bad.client_id', 'No application exists to name in the message');
-  await ctx.delivery.deliver({
+  await sendMessage(ctx, {
     application,
     connection,
     channel: connection.strategy,

@@ -1,32 +1,10 @@
 import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Store } from '../store/store.ts';
 import type { KeySet } from './keys.ts';
-import type { Application, Connection } from './model.ts';
+import type { Counters } from './ports/counters.ts';
+import type { Delivery } from './ports/delivery.ts';
+import type { Store } from './ports/store.ts';
 import type { Clock, Random } from './sources.ts';
-import type { Counters } from './start-limits.ts';
-
-/** One login message for the delivery side to render and send. */
-export interface LoginMessage {
-  application: Application;
-  connection: Connection;
-  channel: 'email' | 'sms';
-  to: string;
-  send: 'code' | 'link';
-  /** The code to show (for links, the link itself carries the secret). */
-  code: string | null;
-  link: string | null;
-  /** From x-request-language / Accept-Language; null when the request named none. */
-  language: string | null;
-  ttl_seconds: number;
-  /** The start request's client, for providers that forward it (the SMS gateway's `req`). */
-  request?: { ip: string | null; user_agent: string | null };
-}
-
-/** Renders and sends login messages; throws AuthError (`email_provider_error`...) when it cannot. */
-export interface Delivery {
-  deliver(message: LoginMessage): Promise<void>;
-}
 
 /** Server-side secrets made on first start and kept in the store. */
 export interface Secrets {
@@ -41,7 +19,7 @@ export interface Secrets {
 }
 
 /** What every core operation works with; built once at start (app.ts) and passed down. */
-export interface Tessera {
+export interface Context {
   config: Config;
   store: Store;
   clock: Clock;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { authenticateClient, findApplication, findConnection, requireGrant } from './applications.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import { issueManagementToken, managementAudience } from './management-tokens.ts';
@@ -22,14 +22,14 @@ function required(body: TokenRequest, field: string): string {
   return value;
 }
 
-async function clientFor(ctx: Tessera, body: TokenRequest): Promise<Application> {
+async function clientFor(ctx: Context, body: TokenRequest): Promise<Application> {
   const app = await findApplication(ctx, required(body, 'client_id'), 'oauth');
   authenticateClient(app, body.client_secret, 'oauth');
   return app;
 }
 
 /** Grant `http://auth0.com/oauth/grant-type/passwordless/otp`: a code for tokens. */
-export async function passwordlessOtpGrant(ctx: Tessera, body: TokenRequest, ip: string): Promise<TokenSet> {
+export async function passwordlessOtpGrant(ctx: Context, body: TokenRequest, ip: string): Promise<TokenSet> {
   const app = await clientFor(ctx, body);
   requireGrant(app, PASSWORDLESS_OTP_GRANT);
   return loginWithCode(ctx, app, {
@@ -43,7 +43,7 @@ export async function passwordlessOtpGrant(ctx: Tessera, body: TokenRequest, ip:
 }
 
 /** Legacy `POST /oauth/ro` with `grant_type=password`: the code is the password. */
-export async function legacyResourceOwnerGrant(ctx: Tessera, body: TokenRequest, ip: string) {
+export async function legacyResourceOwnerGrant(ctx: Context, body: TokenRequest, ip: string) {
   const app = await clientFor(ctx, body);
   if (body.grant_type !== undefined && body.grant_type !== 'password') {
     throw invalidRequest('grant_type must be "password"');
@@ -69,7 +69,7 @@ interface CodeLogin {
   ip: string;
 }
 
-async function loginWithCode(ctx: Tessera, app: Application, login: CodeLogin): Promise<TokenSet> {
+async function loginWithCode(ctx: Context, app: Application, login: CodeLogin): Promise<TokenSet> {
   const connection = await findConnection(ctx, app, login.realm, 'oauth');
   const audience = resolveAudience(ctx, login.audience);
   let identifier: string;
@@ -93,7 +93,7 @@ async function loginWithCode(ctx: Tessera, app: Application, login: CodeLogin): 
 }
 
 /** Grant `authorization_code`: single use, bound to client and redirect_uri, PKCE checked. */
-export async function authorizationCodeGrant(ctx: Tessera, body: TokenRequest): Promise<TokenSet> {
+export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): Promise<TokenSet> {
   const app = await clientFor(ctx, body);
   requireGrant(app, 'authorization_code');
   const codeHash = hashSecret(required(body, 'code'));
@@ -150,7 +150,7 @@ function pkceMatches(challenge: string, method: string | null, verifier: string 
 }
 
 /** Grant `refresh_token` with rotation: a token already exchanged, presented again, revokes its family. */
-export async function refreshTokenGrant(ctx: Tessera, body: TokenRequest): Promise<TokenSet> {
+export async function refreshTokenGrant(ctx: Context, body: TokenRequest): Promise<TokenSet> {
   const app = await clientFor(ctx, body);
   requireGrant(app, 'refresh_token');
   const invalid = new AuthError(403, 'invalid_grant', 'Unknown or invalid refresh token.');
@@ -197,7 +197,7 @@ export async function refreshTokenGrant(ctx: Tessera, body: TokenRequest): Promi
  * uses it, or it was used within the application's `refresh_token_leeway` (two tabs, or a client
  * that sent the same refresh twice, each get tokens). Past the leeway a used token is a replay.
  */
-async function rotates(ctx: Tessera, app: Application, token: RefreshToken, now: number): Promise<boolean> {
+async function rotates(ctx: Context, app: Application, token: RefreshToken, now: number): Promise<boolean> {
   if (token.used_at === null && (await ctx.store.useRefreshToken(token.id, now))) return true;
   // Lost a race with another exchange of the same token: its time of use decides.
   const usedAt = token.used_at ?? (await ctx.store.findRefreshToken(token.token_hash))?.used_at ?? null;
@@ -205,7 +205,7 @@ async function rotates(ctx: Tessera, app: Application, token: RefreshToken, now:
 }
 
 /** Grant `client_credentials`: a Management API token for an application granted its scopes. */
-export async function clientCredentialsGrant(ctx: Tessera, body: TokenRequest) {
+export async function clientCredentialsGrant(ctx: Context, body: TokenRequest) {
   const app = await clientFor(ctx, body);
   if (app.client_secret === undefined) {
     throw new AuthError(400, 'unauthorized_client', 'client_credentials needs a confidential client');
@@ -232,7 +232,7 @@ export async function clientCredentialsGrant(ctx: Tessera, body: TokenRequest) {
 }
 
 /** `POST /oauth/revoke` (RFC 7009): revokes a refresh token's family; unknown tokens are not an error. */
-export async function revokeToken(ctx: Tessera, body: TokenRequest): Promise<void> {
+export async function revokeToken(ctx: Context, body: TokenRequest): Promise<void> {
   const app = await clientFor(ctx, body);
   const token = await ctx.store.findRefreshToken(hashSecret(required(body, 'token')));
   if (token && token.client_id === app.client_id)

@@ -1,4 +1,4 @@
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -27,7 +27,7 @@ const KEEP = {
  * a day. Returns how many rows went from each table.
  */
 export async function purgeExpired(
-  ctx: Tessera,
+  ctx: Context,
   options: { batch?: number; budgetMs?: number } = {},
 ): Promise<Record<string, number>> {
   const { batch = PURGE_LIMIT, budgetMs = RUN_BUDGET_MS } = options;

@@ -10,7 +10,6 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import type { Store } from '../store/store.ts';
 import {
   isPublished,
   type KeyState,
@@ -25,6 +24,7 @@ import {
   signingKey,
 } from './key-schedule.ts';
 import type { SigningKey } from './model.ts';
+import type { Store } from './ports/store.ts';
 import { isSealedText, openStored, type SecretBox } from './secret-box.ts';
 import type { Clock } from './sources.ts';
 

@@ -1,7 +1,7 @@
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { findApplication, findConnection, originAllowed, requireGrant } from './applications.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import type { Application, User } from './model.ts';
@@ -32,7 +32,7 @@ export const LOGIN_TICKET_SECONDS = 60;
  * answers a single-use login ticket, plus a verifier the same browser must show with it.
  */
 export async function coAuthenticate(
-  ctx: Tessera,
+  ctx: Context,
   req: CoAuthenticateRequest,
   origin: string | undefined,
   ip: string,
@@ -49,7 +49,7 @@ export async function coAuthenticate(
     throw new AuthError(
       400,
       'unsupported_credential_type',
-      `credential_type must be ${PASSWORDLESS_OTP_GRANT}: Tessera has no password logins`,
+      `credential_type must be ${PASSWORDLESS_OTP_GRANT}: Context has no password logins`,
     );
   }
   requireGrant(app, PASSWORDLESS_OTP_GRANT);
@@ -104,7 +104,7 @@ export type TicketOutcome =
  * has a verification page, the caller asks that page for it first.
  */
 export async function redeemLoginTicket(
-  ctx: Tessera,
+  ctx: Context,
   app: Application,
   ticket: string,
   verifier: string | undefined,

@@ -5,10 +5,10 @@ import {
   checkAuthorizationRequest,
   checkRedirect,
   requestFromParams,
-} from './authorization.ts';
+} from './authorization-request.ts';
 import type { Authorize } from './authorize.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { normaliseEmail, normalisePhoneWithCountry } from './identifiers.ts';
 import type { Application, Connection, LoginTransaction, User } from './model.ts';
@@ -52,7 +52,7 @@ export interface PageRequest {
  * and returns it sealed (`tx`): nothing is stored (see sealed-transaction.ts).
  */
 export async function startLoginTransaction(
-  ctx: Tessera,
+  ctx: Context,
   authz: Authorize,
   binding: string,
 ): Promise<string> {
@@ -78,7 +78,7 @@ export async function startLoginTransaction(
 }
 
 /** Seals the transaction; one too large for a URL is a request the application must make shorter. */
-async function sealOrRefuse(ctx: Tessera, transaction: LoginTransaction): Promise<string> {
+async function sealOrRefuse(ctx: Context, transaction: LoginTransaction): Promise<string> {
   try {
     return await sealTransaction(ctx.secrets.transactionKey, transaction);
   } catch (error) {
@@ -89,7 +89,7 @@ async function sealOrRefuse(ctx: Tessera, transaction: LoginTransaction): Promis
 
 /** The transaction, if it is live and belongs to this browser; otherwise `login_expired`. */
 export async function openLoginTransaction(
-  ctx: Tessera,
+  ctx: Context,
   tx: string | undefined,
   binding: string | undefined,
 ): Promise<OpenTransaction> {
@@ -125,7 +125,7 @@ export async function openLoginTransaction(
 
 /** Sends a code (or, for email, a link) to the identifier typed on the page. */
 export async function sendFromPage(
-  ctx: Tessera,
+  ctx: Context,
   open: OpenTransaction,
   input: IdentifierInput,
   page: PageRequest,
@@ -153,7 +153,7 @@ export async function sendFromPage(
 
 /** Sends a new code or link to the same identifier, once the cooldown has passed. */
 export async function resendFromPage(
-  ctx: Tessera,
+  ctx: Context,
   open: OpenTransaction,
   page: PageRequest,
 ): Promise<{ bindingCookie?: { value: string; maxAge: number } }> {
@@ -173,13 +173,13 @@ export async function resendFromPage(
 }
 
 /** Seconds until another code may be sent (0: now). */
-export function resendWaitSeconds(ctx: Tessera, transaction: LoginTransaction): number {
+export function resendWaitSeconds(ctx: Context, transaction: LoginTransaction): number {
   if (transaction.sent_at === null) return 0;
   return Math.max(0, Math.ceil((transaction.sent_at + RESEND_COOLDOWN_MS - ctx.clock.now()) / 1000));
 }
 
 async function deliver(
-  ctx: Tessera,
+  ctx: Context,
   open: OpenTransaction,
   connection: Connection,
   identifier: string,
@@ -209,7 +209,7 @@ async function deliver(
  * `wrong_code`, `expired_code` (expired, used or replaced) or `too_many_attempts`.
  */
 export async function verifyFromPage(
-  ctx: Tessera,
+  ctx: Context,
   open: OpenTransaction,
   code: string,
   ip: string,

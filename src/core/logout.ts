@@ -1,5 +1,5 @@
 import { decodeJwt } from 'jose';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import type { Application } from './model.ts';
 import { endSession } from './sessions.ts';
 
@@ -20,7 +20,7 @@ export type LogoutOutcome = { location: string } | { location: null; refused: bo
  * `allowed_logout_urls` (with no client named: in some application's list).
  */
 export async function logout(
-  ctx: Tessera,
+  ctx: Context,
   req: LogoutRequest,
   sessionToken: string | undefined,
 ): Promise<LogoutOutcome> {

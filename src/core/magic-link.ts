@@ -2,12 +2,11 @@ import { findApplication, findConnection, isRegisteredCallback } from './applica
 import {
   type AuthorizationRequest,
   checkAuthorizationRequest,
-  errorRedirect,
   requestFromParams,
-  successRedirect,
-} from './authorization.ts';
+} from './authorization-request.ts';
+import { errorRedirect, successRedirect } from './authorization-response.ts';
 import { codeMatches, hashSecret, secretsEqual } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Connection, LoginCode } from './model.ts';
@@ -35,7 +34,7 @@ export type LinkAction = 'redeem' | 'confirm' | 'refuse';
  * Validates a link's application, connection and redirect_uri. Throws an AuthError (shown as a page,
  * never a redirect) when the redirect_uri cannot be trusted.
  */
-export async function openLink(ctx: Tessera, params: LinkParams): Promise<OpenedLink> {
+export async function openLink(ctx: Context, params: LinkParams): Promise<OpenedLink> {
   const app = await findApplication(ctx, params.client_id, 'passwordless');
   const connection = await findConnection(ctx, app, params.connection, 'passwordless');
   const redirectUri = params.redirect_uri ?? app.callbacks[0];
@@ -106,7 +105,7 @@ export interface LinkOutcome {
  * `sessionToken` names), and returns where to send the browser (success or OAuth error).
  */
 export async function redeemLink(
-  ctx: Tessera,
+  ctx: Context,
   link: OpenedLink,
   ip: string,
   sessionToken?: string,

@@ -1,15 +1,15 @@
 import { jwtVerify } from 'jose';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 
 /** The Management API's audience, as Auth0's SDKs ask for it: `<issuer>api/v2/`. */
-export function managementAudience(ctx: Tessera): string {
+export function managementAudience(ctx: Context): string {
   return `${ctx.config.issuer}api/v2/`;
 }
 
 /** Signs a Management API access token (used by the client_credentials grant and `tessera token`). */
 export function issueManagementToken(
-  ctx: Tessera,
+  ctx: Context,
   subject: string,
   clientId: string,
   scopes: string[],
@@ -35,7 +35,7 @@ export function issueManagementToken(
  * Checks a Management API bearer token and that it carries `scope`. A missing or bad token is 401,
  * a good token without the scope is 403, as Auth0 answers.
  */
-export async function authoriseManagement(ctx: Tessera, authorization: string | undefined, scope: string) {
+export async function authoriseManagement(ctx: Context, authorization: string | undefined, scope: string) {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
   let scopes: string[];

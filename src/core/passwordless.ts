@@ -1,11 +1,12 @@
 import { authenticateClient, findApplication, findConnection, isRegisteredCallback } from './applications.ts';
-import { checkAuthorizationRequest, RESPONSE_TYPES, requestFromParams } from './authorization.ts';
+import { checkAuthorizationRequest, RESPONSE_TYPES, requestFromParams } from './authorization-request.ts';
 import { mayBindBrowser, type RequestSite } from './browser-binding.ts';
 import { codeMatches, generateCode, generateLinkSecret, hashCode, hashSecret } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError, badRequest } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Application, AuthParams, Connection, LoginCode } from './model.ts';
+import { sendMessage } from './send-message.ts';
 import { limitStart, refundStart } from './start-limits.ts';
 import { countSms, readSmsNumber, refuseSmsNumber } from './toll-fraud.ts';
 import {
@@ -49,7 +50,7 @@ const AUTH_PARAM_KEYS = [
 ] as const;
 
 /** `POST /passwordless/start`: makes a code (or link), stores its hash, and sends it. */
-export async function startPasswordless(ctx: Tessera, req: StartRequest): Promise<StartResult> {
+export async function startPasswordless(ctx: Context, req: StartRequest): Promise<StartResult> {
   const app = await findApplication(ctx, req.client_id, 'passwordless');
   authenticateClient(app, req.client_secret, 'passwordless');
   const connection = await findConnection(ctx, app, req.connection, 'passwordless');
@@ -86,7 +87,7 @@ export interface LoginCodeRequest {
 }
 
 /** Makes a code (or link) for an identifier, stores only its hash, and sends it. */
-export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promise<StartResult> {
+export async function sendLoginCode(ctx: Context, req: LoginCodeRequest): Promise<StartResult> {
   const { app, connection, identifier } = req;
   // Only starts that passed validation are counted: a malformed request spends nobody's budget.
   const phone = connection.strategy === 'sms' ? readSmsNumber(identifier) : null;
@@ -111,7 +112,7 @@ export async function sendLoginCode(ctx: Tessera, req: LoginCodeRequest): Promis
 }
 
 /** Stores the new code's hash and sends its message; a code whose message never left is deleted. */
-async function storeAndSend(ctx: Tessera, req: LoginCodeRequest): Promise<StartResult> {
+async function storeAndSend(ctx: Context, req: LoginCodeRequest): Promise<StartResult> {
   const { app, connection, identifier, send, authParams } = req;
   const options = connection.options;
   const now = ctx.clock.now();
@@ -139,7 +140,7 @@ async function storeAndSend(ctx: Tessera, req: LoginCodeRequest): Promise<StartR
 
   const link = send === 'link' ? magicLink(ctx, app, connection, identifier, secret, authParams) : null;
   try {
-    await ctx.delivery.deliver({
+    await sendMessage(ctx, {
       application: app,
       connection,
       channel: connection.strategy,
@@ -223,7 +224,7 @@ function parseAuthParams(app: Application, raw: unknown, send: 'code' | 'link'):
 }
 
 function magicLink(
-  ctx: Tessera,
+  ctx: Context,
   app: Application,
   connection: Connection,
   identifier: string,
@@ -271,7 +272,7 @@ export interface CodeCheck {
  * locked a typed code is refused as a wrong one, with its attempt taken, without being compared.
  */
 export async function checkCode(
-  ctx: Tessera,
+  ctx: Context,
   check: CodeCheck,
   mode: CheckMode,
   redeemable: Redeemable = 'code',
@@ -321,7 +322,7 @@ export async function checkCode(
  * client's IP alone (admitVerification); the right one is consumed once, atomically.
  */
 async function checkLinkSecret(
-  ctx: Tessera,
+  ctx: Context,
   check: CodeCheck,
   link: LoginCode,
   mode: CheckMode,
@@ -361,7 +362,7 @@ export interface VerifyRequest {
  * redirect that follows (auth0.js's flow) can still log in with it. A wrong code costs an attempt.
  */
 export async function verifyPasswordless(
-  ctx: Tessera,
+  ctx: Context,
   req: VerifyRequest,
   ip: string,
 ): Promise<{ _id: string }> {

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 
 /**
@@ -35,7 +35,7 @@ const MAX_SOLUTION = MAX_CHALLENGE + 1 + 64;
 const REMEMBER_MARGIN_S = 60;
 
 /** A new challenge for a client at `ip`, valid `ttl_s` from now at the configured difficulty. */
-export function issueChallenge(ctx: Tessera, ip: string): PowChallenge {
+export function issueChallenge(ctx: Context, ip: string): PowChallenge {
   const { difficulty_bits, ttl_s } = ctx.config.proof_of_work;
   const expires = Math.floor(ctx.clock.now() / 1000) + ttl_s;
   const random = ctx.random.token(16);
@@ -54,7 +54,7 @@ export function issueChallenge(ctx: Tessera, ip: string): PowChallenge {
  * another difficulty, forged, not solved, already used) is refused. The cheap checks come first,
  * so hostile input costs one HMAC at most before it is refused.
  */
-export async function redeemSolution(ctx: Tessera, ip: string, presented: unknown): Promise<PowOutcome> {
+export async function redeemSolution(ctx: Context, ip: string, presented: unknown): Promise<PowOutcome> {
   if (presented === undefined || presented === null || presented === '') return 'missing';
   const solution = readSolution(presented);
   if (!solution) return 'rejected';
@@ -76,7 +76,7 @@ export async function redeemSolution(ctx: Tessera, ip: string, presented: unknow
 }
 
 /** The answer to a start that needs a solution and has no good one: a fresh challenge to solve. */
-export function powRequired(ctx: Tessera, ip: string): AuthError {
+export function powRequired(ctx: Context, ip: string): AuthError {
   return new AuthError(
     400,
     'pow_required',

@@ -1,7 +1,7 @@
 import { ApplicationSchema, ConnectionSchema, PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { applySchema } from '../config/validate.ts';
-import type { Store } from '../store/store.ts';
 import type { Application, Connection } from './model.ts';
+import type { Store } from './ports/store.ts';
 import type { Random } from './sources.ts';
 
 /** Fills an application's or connection's omitted settings with the schema defaults. */

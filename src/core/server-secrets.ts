@@ -1,5 +1,5 @@
-import type { Store } from '../store/store.ts';
 import type { Secrets } from './context.ts';
+import type { Store } from './ports/store.ts';
 import { isSealedText, openStored, type SecretBox, wrongMasterKey } from './secret-box.ts';
 import type { Random } from './sources.ts';
 

@@ -1,6 +1,6 @@
 import { isEnabledFor } from './applications.ts';
 import { hashSecret } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import type { Application, Session, User } from './model.ts';
 
 /** A live session and its user. */
@@ -23,7 +23,7 @@ const TOUCH_EVERY_MS = 60_000;
  * one. Returns the session (its id is the tokens' `sid`) and the cookie to set.
  */
 export async function startSession(
-  ctx: Tessera,
+  ctx: Context,
   user: User,
   previousToken: string | undefined,
 ): Promise<{ session: Session; cookie: SessionCookie }> {
@@ -49,7 +49,7 @@ export async function startSession(
  * its user may still log in; records the use.
  */
 export async function currentSession(
-  ctx: Tessera,
+  ctx: Context,
   token: string | undefined,
 ): Promise<ActiveSession | undefined> {
   if (!token) return undefined;
@@ -67,14 +67,14 @@ export async function currentSession(
 }
 
 /** Ends the session the cookie names, if any. */
-export async function endSession(ctx: Tessera, token: string | undefined): Promise<void> {
+export async function endSession(ctx: Context, token: string | undefined): Promise<void> {
   if (!token) return;
   const session = await ctx.store.findSession(hashSecret(token));
   if (session) await ctx.store.deleteSession(session.id);
 }
 
 /** A session is reused for an application only when the user's connection is enabled for it. */
-export async function sessionServes(ctx: Tessera, active: ActiveSession, app: Application): Promise<boolean> {
+export async function sessionServes(ctx: Context, active: ActiveSession, app: Application): Promise<boolean> {
   const connection = await ctx.store.getConnection(active.user.connection);
   if (!connection) return false;
   return isEnabledFor(connection, app);

@@ -1,38 +1,7 @@
 import { START_LIMIT_DEFAULTS } from '../config/schema.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import type { Application, Connection } from './model.ts';
-
-/** One count against a limit: `retryAfter` is 0 while under it, else the seconds until the window ends. */
-export interface Hit {
-  retryAfter: number;
-  /** Hits in the current window, this one included. */
-  consumed: number;
-}
-
-/**
- * Fixed-window counters (src/limits/counters.ts keeps them in memory, src/limits/redis-counters.ts
- * in Redis). `bucket` names the limit, `key` what it counts; a limit is `limit` hits per `windowS`.
- * The windows run on real time; holds compare times of the caller's clock.
- */
-export interface Counters {
-  hit(bucket: string, key: string, limit: number, windowS: number): Promise<Hit>;
-  /** Takes back one hit that `hit` with the same arguments counted (a request that proved good). */
-  refund(bucket: string, key: string, limit: number, windowS: number): Promise<void>;
-  /** Forgets every hit that `hit` with the same arguments counted for `key`. */
-  reset(bucket: string, key: string, limit: number, windowS: number): Promise<void>;
-  /**
-   * Holds `key` until `until` (milliseconds on the caller's clock), unless it is held longer
-   * already; the hold is forgotten `ttlS` seconds from now whatever its time.
-   */
-  hold(bucket: string, key: string, until: number, ttlS: number): Promise<void>;
-  /** Until when `hold` holds `key` (the caller's clock), or 0. */
-  heldUntil(bucket: string, key: string): Promise<number>;
-  /** Resolves when the counters' backing service answers (readiness); in memory, always. */
-  ping(): Promise<void>;
-  /** Lets go of the backing service's connection, if any. */
-  close?(): Promise<void>;
-}
 
 /** The answer to a start past one of its limits. */
 export function tooManyStarts(retryAfter: number, description: string): AuthError {
@@ -40,7 +9,7 @@ export function tooManyStarts(retryAfter: number, description: string): AuthErro
 }
 
 /** The budgets a start on `connection` for `identifier` is counted against. */
-function budgets(ctx: Tessera, connection: Connection, identifier: string) {
+function budgets(ctx: Context, connection: Connection, identifier: string) {
   const limits = connection.options.start_limits;
   return {
     key: `${connection.name}:${identifier}`,
@@ -57,7 +26,7 @@ function budgets(ctx: Tessera, connection: Connection, identifier: string) {
  * counted first, so one hammered address cannot use up its application's budget.
  */
 export async function limitStart(
-  ctx: Tessera,
+  ctx: Context,
   app: Application,
   connection: Connection,
   identifier: string,
@@ -87,7 +56,7 @@ export async function limitStart(
  * away): a user who tries again through an outage is not locked out once it is over.
  */
 export async function refundStart(
-  ctx: Tessera,
+  ctx: Context,
   app: Application,
   connection: Connection,
   identifier: string,

@@ -1,6 +1,6 @@
 import { EncryptJWT, type JWTPayload, jwtDecrypt, jwtVerify } from 'jose';
 import { hashSecret } from './codes.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { signWithSecret } from './keys.ts';
 import type { Application, User } from './model.ts';
@@ -50,7 +50,7 @@ export function grantedScope(
 }
 
 /** Checks an `audience`: the userinfo endpoint or a configured API. */
-export function resolveAudience(ctx: Tessera, audience: unknown): string | null {
+export function resolveAudience(ctx: Context, audience: unknown): string | null {
   if (audience === undefined || audience === null || audience === '') return null;
   if (typeof audience !== 'string') throw new AuthError(400, 'invalid_request', 'audience must be a string');
   if (audience === `${ctx.config.issuer}userinfo`) return audience;
@@ -63,7 +63,7 @@ export function resolveAudience(ctx: Tessera, audience: unknown): string | null 
 }
 
 /** Turns a grant into tokens: one signature for the id_token, an encrypted access token unless an API asked. */
-export async function issueTokens(ctx: Tessera, grant: Grant): Promise<TokenSet> {
+export async function issueTokens(ctx: Context, grant: Grant): Promise<TokenSet> {
   const { app, scope, audience } = grant;
   const now = Math.floor(ctx.clock.now() / 1000);
   const scopes = scope.split(' ');
@@ -80,7 +80,7 @@ export async function issueTokens(ctx: Tessera, grant: Grant): Promise<TokenSet>
   return set;
 }
 
-async function idToken(ctx: Tessera, grant: Grant, now: number, scopes: string[]): Promise<string> {
+async function idToken(ctx: Context, grant: Grant, now: number, scopes: string[]): Promise<string> {
   const { app, user } = grant;
   const claims: JWTPayload = {
     ...profileClaims(user, scopes),
@@ -100,7 +100,7 @@ async function idToken(ctx: Tessera, grant: Grant, now: number, scopes: string[]
   return ctx.keys.sign(claims, undefined, app.id_token_signing_alg === 'ES256' ? 'ES256' : 'RS256');
 }
 
-async function accessToken(ctx: Tessera, grant: Grant, now: number, lifetime: number): Promise<string> {
+async function accessToken(ctx: Context, grant: Grant, now: number, lifetime: number): Promise<string> {
   const { app, user, scope, audience } = grant;
   if (audience !== null) {
     const userinfo = `${ctx.config.issuer}userinfo`;
@@ -129,7 +129,7 @@ async function accessToken(ctx: Tessera, grant: Grant, now: number, lifetime: nu
     .encrypt(ctx.secrets.accessTokenKey);
 }
 
-async function refreshToken(ctx: Tessera, grant: Grant): Promise<string> {
+async function refreshToken(ctx: Context, grant: Grant): Promise<string> {
   const token = ctx.random.token(32);
   const now = ctx.clock.now();
   await ctx.store.putRefreshToken({
@@ -158,7 +158,7 @@ export interface AccessTokenClaims {
 }
 
 /** Reads a bearer access token (opaque or JWT) issued by this server; throws 401 otherwise. */
-export async function readAccessToken(ctx: Tessera, token: string): Promise<AccessTokenClaims> {
+export async function readAccessToken(ctx: Context, token: string): Promise<AccessTokenClaims> {
   const invalid = new AuthError(401, 'invalid_token', 'The access token is invalid or has expired', {
     'www-authenticate': 'Bearer error="invalid_token"',
   });

@@ -2,7 +2,8 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { DEFAULT_REFUSED_NUMBER_TYPES } from '../config/schema.ts';
 import { badRequest } from './errors.ts';
 import type { Connection } from './model.ts';
-import { type Counters, tooManyStarts } from './start-limits.ts';
+import type { Counters } from './ports/counters.ts';
+import { tooManyStarts } from './start-limits.ts';
 
 /**
  * The SMS toll-fraud guard: which numbers an SMS connection sends codes to, and how many an hour

@@ -1,6 +1,6 @@
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { isEnabledFor } from './applications.ts';
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import { checkMetadata } from './metadata.ts';
@@ -27,7 +27,7 @@ const apiError = (status: number, description: string) =>
   new AuthError(status, status === 409 ? 'conflict' : 'invalid_body', description);
 
 /** The request's connection and its normalised identifier, or a 400 saying what is wrong. */
-async function identify(ctx: Tessera, req: CreateUserRequest) {
+async function identify(ctx: Context, req: CreateUserRequest) {
   const connection = await ctx.store.getConnection(req.connection);
   if (!connection) throw apiError(400, 'The connection does not exist.');
   const field = identifierField(connection.strategy);
@@ -39,7 +39,7 @@ async function identify(ctx: Tessera, req: CreateUserRequest) {
 }
 
 /** Creates a user on a passwordless connection; 409 when the identifier is taken. */
-export async function createUserByAdmin(ctx: Tessera, req: CreateUserRequest): Promise<User> {
+export async function createUserByAdmin(ctx: Context, req: CreateUserRequest): Promise<User> {
   checkMetadata('app_metadata', req.app_metadata);
   checkMetadata('user_metadata', req.user_metadata);
   const { connection, field, identifier } = await identify(ctx, req);
@@ -65,7 +65,7 @@ export async function createUserByAdmin(ctx: Tessera, req: CreateUserRequest): P
  * for `client_id`, or for the first application allowed to log in with codes on the connection.
  */
 export async function createUserAndSendCode(
-  ctx: Tessera,
+  ctx: Context,
   req: CreateUserRequest & { client_id?: string },
   language: string | null,
 ): Promise<User> {
@@ -88,7 +88,7 @@ export async function createUserAndSendCode(
 }
 
 async function applicationFor(
-  ctx: Tessera,
+  ctx: Context,
   connection: Connection,
   clientId: string | undefined,
 ): Promise<Application> {

@@ -1,4 +1,4 @@
-import type { Tessera } from './context.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import { identifierField } from './identifiers.ts';
 import type { Connection, User } from './model.ts';
@@ -71,7 +71,7 @@ export interface NewUserInput {
  * Creates a user, or finds the one that already has this identifier on this connection
  * (`created` says which).
  */
-export function createUser(ctx: Tessera, input: NewUserInput): Promise<{ user: User; created: boolean }> {
+export function createUser(ctx: Context, input: NewUserInput): Promise<{ user: User; created: boolean }> {
   const { connection, identifier } = input;
   const isEmail = identifierField(connection.strategy) === 'email';
   const now = ctx.clock.now();
@@ -98,7 +98,7 @@ export function createUser(ctx: Tessera, input: NewUserInput): Promise<{ user: U
  * (unless sign-up is disabled), refuses blocked users, and records the login.
  */
 export async function completeLogin(
-  ctx: Tessera,
+  ctx: Context,
   connection: Connection,
   identifier: string,
   ip: string,

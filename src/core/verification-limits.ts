@@ -1,6 +1,6 @@
 import { BRUTE_FORCE_DEFAULTS } from '../config/schema.ts';
-import { clientKey } from '../limits/client-key.ts';
-import type { Tessera } from './context.ts';
+import { clientKey } from './client-key.ts';
+import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 import type { Connection } from './model.ts';
 
@@ -21,7 +21,7 @@ import type { Connection } from './model.ts';
  */
 
 /** Counts one verification from `ip` before it runs; throws 429 once the IP has failed too often. */
-export async function admitVerification(ctx: Tessera, ip: string): Promise<void> {
+export async function admitVerification(ctx: Context, ip: string): Promise<void> {
   const { verify_failures_per_ip: limit, verify_failures_window_s: windowS } = ctx.config.rate_limits;
   const hit = await ctx.counters.hit('verify_ip', clientKey(ip), limit, windowS);
   if (hit.retryAfter === 0) return;
@@ -33,7 +33,7 @@ export async function admitVerification(ctx: Tessera, ip: string): Promise<void>
 
 /** Whether `identifier`'s verifications are locked now. */
 export async function identifierLocked(
-  ctx: Tessera,
+  ctx: Context,
   connection: Connection,
   identifier: string,
 ): Promise<boolean> {
@@ -43,7 +43,7 @@ export async function identifierLocked(
 
 /** Counts a wrong code for `identifier`, and locks its verifications from the `failures`-th on. */
 export async function countWrongCode(
-  ctx: Tessera,
+  ctx: Context,
   connection: Connection,
   identifier: string,
 ): Promise<void> {
@@ -60,7 +60,7 @@ export async function countWrongCode(
 
 /** A verification succeeded: its IP's count is given back, and its identifier's wrong codes forgotten. */
 export async function settleVerification(
-  ctx: Tessera,
+  ctx: Context,
   connection: Connection,
   identifier: string,
   ip: string,

@@ -1,5 +1,5 @@
 import type { InboxMessage } from '../core/model.ts';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../core/ports/store.ts';
 import type { OutboundMessage } from './message.ts';
 import type { Provider } from './provider.ts';
 

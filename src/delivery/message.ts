@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from '../config/schema.ts';
-import type { LoginMessage } from '../core/context.ts';
 import type { Connection } from '../core/model.ts';
+import type { LoginMessage } from '../core/ports/delivery.ts';
 import { type DefaultVariants, defaultTemplates } from './default-templates/index.ts';
 import { chooseVariant, type Localized, variantsOf } from './languages.ts';
 import { type SmsEncoding, type SmsLength, smsLength } from './sms-segments.ts';

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.ts';
+import type { Store } from '../core/ports/store.ts';
 import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
 type MessagePatch = Parameters<Store['updateOutboxMessage']>[1];

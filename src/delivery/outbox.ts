@@ -1,13 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.ts';
-import type { Delivery, LoginMessage } from '../core/context.ts';
-import { AuthError } from '../core/errors.ts';
 import type { OutboxMessage } from '../core/model.ts';
+import type { Delivery, DeliveryFailure, LoginMessage } from '../core/ports/delivery.ts';
+import type { Store } from '../core/ports/store.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Clock, Random } from '../core/sources.ts';
 import type { Metrics } from '../metrics.ts';
 import { FailureStreak } from '../store/failure-streak.ts';
-import type { Store } from '../store/store.ts';
 import { type OutboundMessage, renderMessage } from './message.ts';
 import { OutboxRecords } from './outbox-records.ts';
 import { ProviderError, type SendContext } from './provider.ts';
@@ -76,18 +75,13 @@ export class Outbox implements Delivery {
    * Stores the message and sends it. Answers once the first try succeeded or failed for good; after
    * a transient failure, waits up to `max_wait_ms` for a retry to settle it, then leaves it queued.
    */
-  async deliver(login: LoginMessage): Promise<void> {
-    const failure = login.channel === 'sms' ? 'sms_provider_error' : 'email_provider_error';
+  async deliver(login: LoginMessage): Promise<DeliveryFailure | undefined> {
     let providers: ConnectionProviders;
     try {
       providers = this.registry.forConnection(login.connection);
     } catch (error) {
       if (!(error instanceof ProviderConfigError)) throw error;
-      throw new AuthError(
-        502,
-        failure,
-        `The connection's provider is not usable: ${error.problems.join('; ')}`,
-      );
+      return { kind: 'unusable', description: error.problems.join('; ') };
     }
     if (providers.primary.name === 'dev_inbox' && providers.secondary === null) {
       // The dev inbox is a write to this same store: it cannot be down, so queueing it first
@@ -104,7 +98,7 @@ export class Outbox implements Delivery {
         throw error;
       }
       this.metrics.codeSent(login.channel, providers.primary.name);
-      return;
+      return undefined;
     }
     const now = this.clock.now();
     const body: StoredBody = {
@@ -133,10 +127,10 @@ export class Outbox implements Delivery {
     };
     await this.store.putOutboxMessage(row);
     const first = await this.track(this.attempt(row, providers));
-    if (first.status === 'sent') return;
-    if (first.status === 'failed') throw providerFailure(failure, first.error);
+    if (first.status === 'sent') return undefined;
+    if (first.status === 'failed') return failureOf(first.error);
     const later = await this.settled(row.id);
-    if (later?.status === 'failed') throw providerFailure(failure, later.error);
+    return later?.status === 'failed' ? failureOf(later.error) : undefined;
   }
 
   /**
@@ -375,10 +369,6 @@ function asProviderError(thrown: unknown): ProviderError {
   return new ProviderError('transient', 'the provider could not be reached');
 }
 
-function providerFailure(code: string, error: ProviderError): AuthError {
-  return new AuthError(
-    error.kind === 'permanent' ? 400 : 502,
-    code,
-    `The message could not be sent: ${error.description}`,
-  );
+function failureOf(error: ProviderError): DeliveryFailure {
+  return { kind: error.kind, description: error.description };
 }

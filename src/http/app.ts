@@ -12,14 +12,13 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { trustProxyOption } from '../config/trust-proxy.ts';
-import type { Tessera } from '../core/context.ts';
+import type { Context } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
-import { PageLimiter } from '../limits/page-limiter.ts';
-import { StartLimiter } from '../limits/start-limiter.ts';
+import { PageLimiter, StartLimiter } from '../core/ip-limits.ts';
 import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
 import { limitJsonNesting } from './json-body.ts';
 import { AllowedOrigins, corsPolicy } from './origins.ts';
-import { pageLimit } from './page-limit.ts';
+import { pageLimit } from './page-limit-hook.ts';
 import { requestId } from './request-id.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
 import { devInboxRoutes } from './routes/dev-inbox.ts';
@@ -32,7 +31,7 @@ import { passwordlessRoutes } from './routes/passwordless.ts';
 import { tokenRoutes } from './routes/token.ts';
 
 export interface AppOptions {
-  ctx: Tessera;
+  ctx: Context;
   devInbox: boolean;
   logger: FastifyBaseLogger;
   /** True once shutdown has begun: /readyz then answers 503 so load balancers drain the instance. */

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Tessera } from '../core/context.ts';
+import type { Context } from '../core/context.ts';
 import type { SessionCookie } from '../core/sessions.ts';
 
 /**
@@ -32,13 +32,13 @@ const KINDS: Record<CookieName, CookieKind> = {
   confirm: { sameSite: 'strict' },
 };
 
-const secure = (ctx: Tessera) => ctx.config.issuer.startsWith('https://');
+const secure = (ctx: Context) => ctx.config.issuer.startsWith('https://');
 
-function cookieName(ctx: Tessera, name: CookieName): string {
+function cookieName(ctx: Context, name: CookieName): string {
   return secure(ctx) ? `__Host-tessera_${name}` : `tessera_${name}`;
 }
 
-function options(ctx: Tessera, name: CookieName) {
+function options(ctx: Context, name: CookieName) {
   const { sameSite } = KINDS[name];
   return {
     httpOnly: true,
@@ -51,13 +51,13 @@ function options(ctx: Tessera, name: CookieName) {
 }
 
 /** The value of one of Tessera's cookies on this request. */
-export function readCookie(request: FastifyRequest, ctx: Tessera, name: CookieName): string | undefined {
+export function readCookie(request: FastifyRequest, ctx: Context, name: CookieName): string | undefined {
   return request.cookies[cookieName(ctx, name)];
 }
 
 export function setCookie(
   reply: FastifyReply,
-  ctx: Tessera,
+  ctx: Context,
   name: CookieName,
   value: string,
   maxAge: number,
@@ -65,10 +65,10 @@ export function setCookie(
   void reply.setCookie(cookieName(ctx, name), value, { ...options(ctx, name), maxAge });
 }
 
-export function clearCookie(reply: FastifyReply, ctx: Tessera, name: CookieName): void {
+export function clearCookie(reply: FastifyReply, ctx: Context, name: CookieName): void {
   void reply.clearCookie(cookieName(ctx, name), options(ctx, name));
 }
 
-export function setSessionCookie(reply: FastifyReply, ctx: Tessera, cookie: SessionCookie): void {
+export function setSessionCookie(reply: FastifyReply, ctx: Context, cookie: SessionCookie): void {
   setCookie(reply, ctx, 'session', cookie.token, cookie.maxAge);
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { Tessera } from '../core/context.ts';
+import type { Context } from '../core/context.ts';
 import { AuthError } from '../core/errors.ts';
 import { type OpenTransaction, openLoginTransaction, resendWaitSeconds } from '../core/login-transactions.ts';
 import type { Connection } from '../core/model.ts';
@@ -33,7 +33,7 @@ interface Problem {
 
 /** Renders the hosted pages of one transaction. */
 export class PageView {
-  constructor(private readonly ctx: Tessera) {}
+  constructor(private readonly ctx: Context) {}
 
   /** The browser's transaction, or the "expired" page (answered here) when it has none. */
   async open(request: FastifyRequest, reply: FastifyReply, tx: string | undefined) {

@@ -1,6 +1,6 @@
 import type { FastifyCorsOptions } from '@fastify/cors';
 import type { FastifyRequest } from 'fastify';
-import type { Tessera } from '../core/context.ts';
+import type { Context } from '../core/context.ts';
 
 const CACHE_MS = 5000;
 
@@ -48,7 +48,7 @@ export function corsPolicy(
 export class AllowedOrigins {
   private cached: { at: number; origins: Set<string> } | undefined;
 
-  constructor(private readonly ctx: Tessera) {}
+  constructor(private readonly ctx: Context) {}
 
   async has(origin: string): Promise<boolean> {
     const now = this.ctx.clock.now();

@@ -1,5 +1,5 @@
 import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Counters, Hit } from '../core/start-limits.ts';
+import type { Counters, Hit } from '../core/ports/counters.ts';
 import { MemoryHolds } from './holds.ts';
 import { memoryLimiter } from './memory-limiter.ts';
 

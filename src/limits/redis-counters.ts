@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterRedis } from 'rate-limiter-flexible';
-import type { Counters } from '../core/start-limits.ts';
+import type { Counters } from '../core/ports/counters.ts';
 import { LimiterCounters } from './counters.ts';
 import { MemoryHolds } from './holds.ts';
 import { memoryLimiter } from './memory-limiter.ts';

@@ -1,5 +1,5 @@
 import type { DeleteResult, Kysely } from 'kysely';
-import type { PurgeBefore } from './store.ts';
+import type { PurgeBefore } from '../core/ports/store.ts';
 import type { Database } from './tables.ts';
 
 /**

@@ -12,12 +12,19 @@ import type {
   SigningKey,
   User,
 } from '../core/model.ts';
+import type {
+  ConnectionCodec,
+  IdentifierField,
+  NewUser,
+  PurgeBefore,
+  Store,
+  UserPatch,
+} from '../core/ports/store.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 import type { StoreHealth } from './health.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
 import { migrationProvider } from './migrations.ts';
 import { Prepared, slotsFor } from './prepared.ts';
-import type { ConnectionCodec, IdentifierField, NewUser, PurgeBefore, Store, UserPatch } from './store.ts';
 import type { Database, InboxMessageRow, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
 
 export interface MigrationSetup {

@@ -9,10 +9,10 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
+import type { ConnectionCodec } from '../core/ports/store.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { currentSchema } from './postgres.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
-import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
 /**

@@ -1,10 +1,10 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { GuardedPool } from './postgres-pool.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
-import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
 const INT8 = 20;

@@ -1,10 +1,10 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, sql } from 'kysely';
+import type { ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
-import type { ConnectionCodec } from './store.ts';
 import type { Database } from './tables.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Counters } from '../../src/core/start-limits.ts';
+import type { Counters } from '../../src/core/ports/counters.ts';
 import { MemoryCounters } from '../../src/limits/counters.ts';
 import { RedisCounters } from '../../src/limits/redis-counters.ts';
 import { OwnRedis } from '../helpers/redis-server.ts';

@@ -7,8 +7,8 @@ import type {
   OutboxMessage,
   RefreshToken,
 } from '../../src/core/model.ts';
+import type { ConnectionCodec } from '../../src/core/ports/store.ts';
 import type { KyselyStore } from '../../src/store/kysely-store.ts';
-import type { ConnectionCodec } from '../../src/store/store.ts';
 import { testDatabaseUrl, uniqueSchema } from '../helpers/services.ts';
 import { type OpenedStore, postgresKind, storeKinds } from '../helpers/stores.ts';
 

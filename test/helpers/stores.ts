@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import type { ConnectionCodec } from '../../src/core/ports/store.ts';
 import type { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openPgliteStore } from '../../src/store/pglite.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
-import type { ConnectionCodec } from '../../src/store/store.ts';
 import { testDatabaseUrl, uniqueSchema } from './services.ts';
 
 export interface OpenedStore {

@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/config/load.ts';
-import type { Counters } from '../../src/core/start-limits.ts';
+import type { Counters } from '../../src/core/ports/counters.ts';
 import { FakeProvider } from '../contract/sms-fake-provider.ts';
 import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 

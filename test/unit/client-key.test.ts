@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientKey } from '../../src/limits/client-key.ts';
+import { clientKey } from '../../src/core/client-key.ts';
 
 describe('clientKey', () => {
   it('keeps an IPv4 address, and reads one mapped into IPv6 as IPv4', () => {

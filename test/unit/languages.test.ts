@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
-import type { LoginMessage } from '../../src/core/context.ts';
 import type { Connection } from '../../src/core/model.ts';
+import type { LoginMessage } from '../../src/core/ports/delivery.ts';
 import { withApplicationDefaults, withConnectionDefaults } from '../../src/core/seed.ts';
 import { defaultLanguages } from '../../src/delivery/default-templates/index.ts';
 import { chooseVariant, languagePreferences } from '../../src/delivery/languages.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
-import type { Tessera } from '../../src/core/context.ts';
+import type { Context } from '../../src/core/context.ts';
 import { AuthError } from '../../src/core/errors.ts';
 import {
   challengeOf,
@@ -31,7 +31,7 @@ function context(settings: { difficulty_bits?: number; ttl_s?: number } = {}) {
     random: systemRandom,
     secrets: { powKey: randomBytes(32) },
     counters: new MemoryCounters(),
-  } as unknown as Tessera;
+  } as unknown as Context;
   return { ctx, clock };
 }
 
@@ -133,7 +133,7 @@ describe('proof-of-work challenges', () => {
       config: { ...made.ctx.config, proof_of_work: { ...made.ctx.config.proof_of_work, ttl_s: 10 } },
     };
     expect(await redeemSolution(shorter, IP, { challenge, nonce })).toBe('rejected');
-    const otherKey = { ...made.ctx, secrets: { powKey: randomBytes(32) } } as Tessera;
+    const otherKey = { ...made.ctx, secrets: { powKey: randomBytes(32) } } as Context;
     expect(await redeemSolution(otherKey, IP, { challenge, nonce })).toBe('rejected');
     expect(await redeemSolution(made.ctx, IP, { challenge, nonce })).toBe('solved');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LoginMessage } from '../../src/core/context.ts';
+import type { LoginMessage } from '../../src/core/ports/delivery.ts';
 import { withApplicationDefaults, withConnectionDefaults } from '../../src/core/seed.ts';
 import { renderMessage, templateProblems, templateReport } from '../../src/delivery/message.ts';
 import { smsLength } from '../../src/delivery/sms-segments.ts';

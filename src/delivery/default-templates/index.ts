@@ -6,14 +6,8 @@ import { de } from './de.ts';
 import { en } from './en.ts';
 import { es } from './es.ts';
 import { fr } from './fr.ts';
+import type { Phrases } from './phrases.ts';
 import { pt } from './pt.ts';
-
-/** One language's wording. Email phrases are HTML (already escaped); Liquid tags are allowed. */
-export interface Phrases {
-  sms: string;
-  codeEmail: { subject: string; intro: string; expiry: string };
-  linkEmail: { subject: string; intro: string; button: string; expiry: string };
-}
 
 /** The built-in templates of one message field, by language. */
 export type DefaultVariants = Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import type { Phrases } from './index.ts';
+import type { Phrases } from './phrases.ts';
 
 const minutes = '{{ ttl_minutes }} {% if ttl_minutes == 1 %}minuto{% else %}minutos{% endif %}';
 

@@ -1,24 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { AuthorizationRequest } from '../../core/authorization.ts';
-import { errorResponse } from '../../core/authorization.ts';
+import type { AuthorizationRequest } from '../../core/authorization-request.ts';
+import { errorResponse } from '../../core/authorization-response.ts';
 import {
   type AuthorizeQuery,
   authorize,
   checkAuthorize,
   openAuthorizeRequest,
 } from '../../core/authorize.ts';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import { coAuthenticate, LOGIN_TICKET_SECONDS } from '../../core/login-tickets.ts';
 import { startLoginTransaction } from '../../core/login-transactions.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
-import { sendAuthorizationResponse } from '../authorization-response.ts';
 import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
-import type { PageLimitHook } from '../page-limit.ts';
+import type { PageLimitHook } from '../page-limit-hook.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';
+import { sendAuthorizationResponse } from '../send-authorization-response.ts';
 
 const AuthorizeParams = Type.Object({}, { additionalProperties: text(4096), maxProperties: 64 });
 
@@ -38,7 +38,7 @@ const LOGIN_COOKIE_SECONDS = 30 * 60;
 
 /** `/authorize` (OIDC, hosted login, login tickets) and `/co/authenticate` (auth0.js cross-origin). */
 export const authorizeRoutes: FastifyPluginAsyncTypebox<{
-  ctx: Tessera;
+  ctx: Context;
   limitPages: PageLimitHook;
 }> = async (app, { ctx, limitPages }) => {
   app.get(
@@ -62,7 +62,7 @@ export const authorizeRoutes: FastifyPluginAsyncTypebox<{
 };
 
 async function handleAuthorize(
-  ctx: Tessera,
+  ctx: Context,
   request: FastifyRequest,
   reply: FastifyReply,
   query: AuthorizeQuery,
@@ -129,7 +129,7 @@ async function handleAuthorize(
  * otherwise any site could post a ticket and verifier of its own and log the visitor in as
  * someone else. (Our pages send no Referer, so their Origin is `null`: Sec-Fetch-Site tells.)
  */
-function coVerifier(ctx: Tessera, request: FastifyRequest, query: AuthorizeQuery): string | undefined {
+function coVerifier(ctx: Context, request: FastifyRequest, query: AuthorizeQuery): string | undefined {
   if (!('co_verifier' in query)) return readCookie(request, ctx, 'co');
   return request.headers['sec-fetch-site'] === 'same-origin' ? (query.co_verifier ?? '') : '';
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import type { InboxMessage } from '../../core/model.ts';
 import { sendPage } from '../../ui/pages.ts';
 import { optionalText } from '../schemas.ts';
@@ -8,7 +8,7 @@ import { optionalText } from '../schemas.ts';
 const InboxQuery = Type.Object({ to: optionalText(512), limit: optionalText(4) });
 
 /** `/dev/inbox`: the messages the dev inbox kept, as a page and as JSON. Registered only when enabled. */
-export const devInboxRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+export const devInboxRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   app.get('/dev/inbox/messages', { schema: { querystring: InboxQuery } }, async (request) => {
     const messages = await ctx.store.listInboxMessages(
       recipient(request.query.to),

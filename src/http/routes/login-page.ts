@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponse, successResponse } from '../../core/authorization.ts';
-import type { Tessera } from '../../core/context.ts';
+import { errorResponse, successResponse } from '../../core/authorization-response.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
+import type { StartLimiter } from '../../core/ip-limits.ts';
 import {
   type OpenTransaction,
   type PageRequest,
@@ -15,13 +16,12 @@ import {
 import { challengeOf } from '../../core/proof-of-work.ts';
 import { MAX_SEALED_LENGTH } from '../../core/sealed-transaction.ts';
 import { startSession } from '../../core/sessions.ts';
-import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { brandStylesheet } from '../../ui/brand.ts';
-import { sendAuthorizationResponse } from '../authorization-response.ts';
 import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { PAGE_ERRORS, PageView } from '../login-page-view.ts';
-import type { PageLimitHook } from '../page-limit.ts';
+import type { PageLimitHook } from '../page-limit-hook.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';
+import { sendAuthorizationResponse } from '../send-authorization-response.ts';
 
 const asset = (name: string) => readFileSync(new URL(`../../ui/assets/${name}`, import.meta.url), 'utf8');
 const scripts: Record<string, string> = {
@@ -57,7 +57,7 @@ const BrandQuery = Type.Object({ client_id: optionalText(256) }, objectOptions);
 
 /** The hosted login page: identifier, then code (or "check your email"), then back to the app. */
 export const loginPageRoutes: FastifyPluginAsyncTypebox<{
-  ctx: Tessera;
+  ctx: Context;
   limiter: StartLimiter;
   limitPages: PageLimitHook;
 }> = async (app, { ctx, limiter, limitPages }) => {

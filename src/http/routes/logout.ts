@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { logout } from '../../core/logout.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
@@ -21,7 +21,7 @@ const LogoutQuery = Type.Object(
 );
 
 /** `GET /v2/logout`: ends the session, then returns only to a registered logout URL. */
-export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   app.get('/v2/logout', { schema: { querystring: LogoutQuery } }, async (request, reply) => {
     const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'));
     clearCookie(reply, ctx, 'session');

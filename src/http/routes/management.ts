@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import { authoriseManagement } from '../../core/management-tokens.ts';
 import { createUserAndSendCode, createUserByAdmin } from '../../core/user-admin.ts';
@@ -32,7 +32,7 @@ const CreateUserBody = Type.Object(
 );
 
 /** The part of the Management API this issue ships: creating and reading users. */
-export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   app.post('/api/v2/users', { schema: { body: CreateUserBody } }, async (request, reply) => {
     await authoriseManagement(ctx, request.headers.authorization, 'create:users');
     const user = await createUserByAdmin(ctx, request.body);

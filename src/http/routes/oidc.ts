@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PASSWORDLESS_OTP_GRANT } from '../../config/schema.ts';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import { readAccessToken } from '../../core/tokens.ts';
 import { profileClaims } from '../../core/users.ts';
 
 /** Discovery, JWKS and userinfo. */
-export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   const issuer = ctx.config.issuer;
   const discovery = {
     issuer,

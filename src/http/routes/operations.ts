@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import { secretsEqual } from '../../core/codes.ts';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 
 /** How long readiness waits for the database or the counters before calling them down. */
@@ -20,7 +20,7 @@ const Readiness = Type.Object({
 });
 
 export interface OperationsOptions {
-  ctx: Tessera;
+  ctx: Context;
   /** True once shutdown has begun: the instance drains and is no longer ready. */
   stopping: () => boolean;
 }

@@ -3,8 +3,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { RequestSite } from '../../core/browser-binding.ts';
 import { secretsEqual } from '../../core/codes.ts';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
+import type { StartLimiter } from '../../core/ip-limits.ts';
 import {
   type LinkOutcome,
   type LinkParams,
@@ -13,7 +14,6 @@ import {
   redeemLink,
 } from '../../core/magic-link.ts';
 import { startPasswordless, verifyPasswordless } from '../../core/passwordless.ts';
-import type { StartLimiter } from '../../limits/start-limiter.ts';
 import { sendPage, stylesheet } from '../../ui/pages.ts';
 import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
 import { requestLanguage } from '../request-language.ts';
@@ -50,7 +50,7 @@ const VerifyBody = Type.Object(
 
 const LinkQuery = Type.Object({}, { additionalProperties: text(4096), maxProperties: 32 });
 
-export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera; limiter: StartLimiter }> = async (
+export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Context; limiter: StartLimiter }> = async (
   app,
   { ctx, limiter },
 ) => {
@@ -140,7 +140,7 @@ function requestSite(request: FastifyRequest): RequestSite {
 }
 
 /** Whether a form post carries the token its confirmation page set in this browser. */
-function confirmedHere(ctx: Tessera, request: FastifyRequest): boolean {
+function confirmedHere(ctx: Context, request: FastifyRequest): boolean {
   // A browser that says the post came from another site is refused whatever it carries.
   const site = request.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin') return false;
@@ -150,7 +150,7 @@ function confirmedHere(ctx: Tessera, request: FastifyRequest): boolean {
 }
 
 /** Redirects after a used link, keeping the session it started. */
-function finishLink(ctx: Tessera, reply: FastifyReply, outcome: LinkOutcome, status: 302 | 303) {
+function finishLink(ctx: Context, reply: FastifyReply, outcome: LinkOutcome, status: 302 | 303) {
   if (outcome.session) setSessionCookie(reply, ctx, outcome.session);
   return reply.redirect(outcome.location, status);
 }
@@ -170,7 +170,7 @@ function refuseLinkPage(reply: FastifyReply) {
 }
 
 /** Opens the link, or answers with an error page when its app or redirect_uri cannot be trusted. */
-async function openLinkOrPage(ctx: Tessera, params: LinkParams, reply: FastifyReply) {
+async function openLinkOrPage(ctx: Context, params: LinkParams, reply: FastifyReply) {
   try {
     return await openLink(ctx, params);
   } catch (error) {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { PASSWORDLESS_OTP_GRANT } from '../../config/schema.ts';
-import type { Tessera } from '../../core/context.ts';
+import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
 import {
   authorizationCodeGrant,
@@ -33,7 +33,7 @@ const GRANT_NAMES: Partial<Record<string, string>> = {
   client_credentials: 'client_credentials',
 };
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (app, { ctx }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   app.post('/oauth/token', { schema: { body: TokenBody } }, async (request, reply) => {
     void reply.headers(NO_STORE);
     const grant = GRANT_NAMES[(request.body as TokenRequest).grant_type ?? ''] ?? 'other';
@@ -71,7 +71,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Tessera }> = async (a
 };
 
 /** Runs a grant and counts its outcome: `success`, or the error code it was refused with. */
-async function countLogin<T>(ctx: Tessera, grant: string, run: () => Promise<T>): Promise<T> {
+async function countLogin<T>(ctx: Context, grant: string, run: () => Promise<T>): Promise<T> {
   try {
     const tokens = await run();
     ctx.metrics.login(grant, 'success');

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { type AuthorizationResponse, responseLocation } from '../core/authorization.ts';
+import { type AuthorizationResponse, responseLocation } from '../core/authorization-response.ts';
 import { type Language, messages } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
 

@@ -11,7 +11,7 @@ import type {
   Session,
   SigningKey,
   User,
-} from '../core/model.ts';
+} from '../model.ts';
 
 export type IdentifierField = 'email' | 'phone_number';
 

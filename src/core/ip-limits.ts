@@ -1,7 +1,8 @@
-import type { Tessera } from '../core/context.ts';
-import { AuthError } from '../core/errors.ts';
-import { powRequired, redeemSolution } from '../core/proof-of-work.ts';
 import { clientKey } from './client-key.ts';
+import type { Context } from './context.ts';
+import { AuthError } from './errors.ts';
+import type { Counters } from './ports/counters.ts';
+import { powRequired, redeemSolution } from './proof-of-work.ts';
 
 /**
  * Limits `/passwordless/start` per client IP (default 50 an hour), on the shared counters: with
@@ -9,7 +10,7 @@ import { clientKey } from './client-key.ts';
  * `after_starts_per_ip` in the hour must also send a solved challenge with each start.
  */
 export class StartLimiter {
-  constructor(private readonly ctx: Tessera) {}
+  constructor(private readonly ctx: Context) {}
 
   /**
    * Counts one start for this IP; throws 429 `too_many_requests` past the limit, and 400
@@ -34,5 +35,22 @@ export class StartLimiter {
     // Only starts that go on count toward the hourly limit: asking for a challenge costs none.
     await counters.refund('start_ip', clientKey(ip), perHour, 3600);
     throw powRequired(this.ctx, ip);
+  }
+}
+
+/**
+ * Limits the hosted login's requests per client IP (GET/POST /authorize and the /u/login forms,
+ * default 120 a minute together): each one may write a login transaction or send a code. Counted
+ * on the shared counters, so with Redis the limit holds across instances.
+ */
+export class PageLimiter {
+  constructor(
+    private readonly counters: Counters,
+    private readonly perMinute: number,
+  ) {}
+
+  /** Counts one request for this IP: 0 when it may go on, else the seconds to wait. */
+  async consume(ip: string): Promise<number> {
+    return (await this.counters.hit('page_ip', clientKey(ip), this.perMinute, 60)).retryAfter;
   }
 }

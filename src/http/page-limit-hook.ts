@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PageLimiter } from '../limits/page-limiter.ts';
+import type { PageLimiter } from '../core/ip-limits.ts';
 import type { Metrics } from '../metrics.ts';
 import { messages, pickLanguage } from '../ui/i18n.ts';
 import { sendPage } from '../ui/pages.ts';
