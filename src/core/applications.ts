@@ -1,6 +1,6 @@
 import { secretsEqual } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, invalidClient, unauthorizedClient } from './errors.ts';
 import type { Application, Connection } from './model.ts';
 
 /** Which endpoint family is asking: the error codes differ between /passwordless and /oauth. */
@@ -14,7 +14,7 @@ export async function findApplication(ctx: Context, clientId: unknown, family: F
       : undefined;
   if (app) return app;
   if (family === 'passwordless') throw new AuthError(400, 'bad.client_id', 'Unknown client_id');
-  throw new AuthError(401, 'invalid_client', 'Unknown client or client authentication failed');
+  throw invalidClient('Unknown client or client authentication failed');
 }
 
 /** Confidential applications (those with a secret) must present it; public ones need not. */
@@ -30,7 +30,7 @@ export function authenticateClient(app: Application, secret: unknown, family: Fa
 
 export function requireGrant(app: Application, ...grants: string[]): void {
   if (grants.some((g) => app.grant_types.includes(g))) return;
-  throw new AuthError(400, 'unauthorized_client', `Grant type '${grants[0]}' not allowed for the client.`);
+  throw unauthorizedClient(`Grant type '${grants[0]}' not allowed for the client.`);
 }
 
 /** The named connection, provided it exists and is enabled for this application. */

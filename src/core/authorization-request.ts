@@ -1,6 +1,7 @@
 import { isRegisteredCallback, originAllowed } from './applications.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, invalidRequest, unauthorizedClient } from './errors.ts';
 import type { Application, AuthParams } from './model.ts';
+import { PKCE_VALUE } from './pkce.ts';
 
 /** A validated request to send the user back to an application (from /authorize or a magic link). */
 export interface AuthorizationRequest {
@@ -18,7 +19,6 @@ export interface AuthorizationRequest {
 }
 
 export const RESPONSE_TYPES = new Set(['code', 'token', 'id_token', 'id_token token', 'token id_token']);
-const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /**
  * Checks what can only be answered once the redirect_uri is known to be safe (errors go back to
@@ -35,15 +35,15 @@ export function checkAuthorizationRequest(req: AuthorizationRequest): void {
   const types = req.responseType.split(' ');
   if (types.includes('code')) {
     if (!req.app.grant_types.includes('authorization_code')) {
-      throw new AuthError(400, 'unauthorized_client', 'The client may not use the authorization code flow');
+      throw unauthorizedClient('The client may not use the authorization code flow');
     }
     checkPkce(req);
   } else {
     if (!req.app.grant_types.includes('implicit')) {
-      throw new AuthError(400, 'unauthorized_client', 'The client may not use the implicit flow');
+      throw unauthorizedClient('The client may not use the implicit flow');
     }
     if (types.includes('id_token') && !req.nonce) {
-      throw new AuthError(400, 'invalid_request', 'nonce is required when response_type includes id_token');
+      throw invalidRequest('nonce is required when response_type includes id_token');
     }
   }
 }
@@ -55,16 +55,10 @@ export function checkAuthorizationRequest(req: AuthorizationRequest): void {
  */
 export function checkRedirect(app: Application, redirectUri: string, responseMode: string | undefined): void {
   if (!isRegisteredCallback(app, redirectUri)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      "The redirect_uri is not one of the application's allowed callback URLs.",
-    );
+    throw invalidRequest("The redirect_uri is not one of the application's allowed callback URLs.");
   }
   if (responseMode === 'web_message' && !originAllowed(app, new URL(redirectUri).origin)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
+    throw invalidRequest(
       `The specified redirect_uri '${redirectUri}' does not have a registered origin (web_origins or allowed_origins), needed for response_mode=web_message.`,
     );
   }
@@ -75,18 +69,19 @@ export function checkRedirect(app: Application, redirectUri: string, responseMod
  * client that asked (RFC 9700 §2.1.1), so an application without a secret must send a challenge.
  */
 function checkPkce(req: AuthorizationRequest): void {
-  const invalid = (description: string) => new AuthError(400, 'invalid_request', description);
   if (req.codeChallenge === undefined) {
     if (req.app.client_secret === undefined) {
-      throw invalid('code_challenge is required (PKCE with S256) for applications without a client_secret');
+      throw invalidRequest(
+        'code_challenge is required (PKCE with S256) for applications without a client_secret',
+      );
     }
     return;
   }
   if (!['S256', 'plain', undefined].includes(req.codeChallengeMethod)) {
-    throw invalid('code_challenge_method must be S256 or plain');
+    throw invalidRequest('code_challenge_method must be S256 or plain');
   }
-  if (!PKCE_CHALLENGE.test(req.codeChallenge)) {
-    throw invalid('code_challenge must be 43 to 128 characters of A-Z a-z 0-9 . _ ~ -');
+  if (!PKCE_VALUE.test(req.codeChallenge)) {
+    throw invalidRequest('code_challenge must be 43 to 128 characters of A-Z a-z 0-9 . _ ~ -');
   }
 }
 

@@ -7,7 +7,7 @@ import {
 } from './authorization-request.ts';
 import { type AuthorizationResponse, successResponse } from './authorization-response.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, invalidRequest } from './errors.ts';
 import { redeemLoginTicket } from './login-tickets.ts';
 import type { Connection } from './model.ts';
 import { currentSession, type SessionCookie, sessionServes, startSession } from './sessions.ts';
@@ -62,17 +62,13 @@ export async function openAuthorizeRequest(
   for (const [name, value] of Object.entries(query))
     length += Buffer.byteLength(name) + Buffer.byteLength(value ?? '');
   if (length > MAX_AUTHORIZE_LENGTH) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      `The request's parameters are longer than ${MAX_AUTHORIZE_LENGTH} bytes.`,
-    );
+    throw invalidRequest(`The request's parameters are longer than ${MAX_AUTHORIZE_LENGTH} bytes.`);
   }
   const app = query.client_id ? await ctx.store.getApplication(query.client_id) : undefined;
-  if (!app) throw new AuthError(400, 'invalid_request', 'Unknown client_id: the application does not exist.');
+  if (!app) throw invalidRequest('Unknown client_id: the application does not exist.');
   const redirectUri = query.redirect_uri;
   if (redirectUri === undefined || redirectUri === '') {
-    throw new AuthError(400, 'invalid_request', 'Missing required parameter: redirect_uri');
+    throw invalidRequest('Missing required parameter: redirect_uri');
   }
   checkRedirect(app, redirectUri, query.response_mode);
   // An absent response_type stays absent (''), to be refused, rather than defaulting to `code`.
@@ -85,17 +81,16 @@ export async function checkAuthorize(
   request: AuthorizationRequest,
   query: AuthorizeQuery,
 ): Promise<Authorize> {
-  const invalid = (description: string) => new AuthError(400, 'invalid_request', description);
   if (![undefined, 'query', 'fragment', 'web_message'].includes(request.responseMode)) {
-    throw invalid('response_mode must be query, fragment or web_message');
+    throw invalidRequest('response_mode must be query, fragment or web_message');
   }
   checkAuthorizationRequest(request);
   resolveAudience(ctx, request.audience);
   const prompt = (query.prompt ?? '').split(' ').filter((p) => p.length > 0);
-  if (prompt.includes('none') && prompt.length > 1) throw invalid('prompt=none cannot be combined');
+  if (prompt.includes('none') && prompt.length > 1) throw invalidRequest('prompt=none cannot be combined');
   const maxAge = query.max_age === undefined ? undefined : Number(query.max_age);
   if (maxAge !== undefined && !(Number.isInteger(maxAge) && maxAge >= 0)) {
-    throw invalid('max_age must be a whole number of seconds');
+    throw invalidRequest('max_age must be a whole number of seconds');
   }
   const connection =
     query.connection === undefined || query.connection === ''

@@ -1,7 +1,7 @@
 import { isEnabledFor } from './applications.ts';
 import { generateCode } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { badRequest } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import { sendMessage } from './send-message.ts';
 
@@ -17,12 +17,11 @@ export async function sendTestMessage(
   language: string | null,
 ) {
   const connection = await ctx.store.getConnection(connectionName);
-  if (!connection)
-    throw new AuthError(400, 'bad.connection', `Connection "${connectionName}" does not exist`);
+  if (!connection) throw badRequest('bad.connection', `Connection "${connectionName}" does not exist`);
   const identifier = normaliseIdentifier(connection.strategy, to);
   const apps = await ctx.store.listApplications();
   const application = apps.find((a) => isEnabledFor(connection, a)) ?? apps[0];
-  if (!application) throw new AuthError(400, 'bad.client_id', 'No application exists to name in the message');
+  if (!application) throw badRequest('bad.client_id', 'No application exists to name in the message');
   await sendMessage(ctx, {
     application,
     connection,

@@ -24,3 +24,18 @@ export class AuthError extends Error {
 }
 
 export const badRequest = (error: string, description: string) => new AuthError(400, error, description);
+
+/**
+ * The errors core answers with most, by their OAuth name (as node-oidc-provider's classes are), so
+ * that a rule says which refusal it makes and the status comes with it.
+ */
+export const invalidRequest = (description: string) => new AuthError(400, 'invalid_request', description);
+export const unauthorizedClient = (description: string) =>
+  new AuthError(400, 'unauthorized_client', description);
+export const invalidClient = (description: string) => new AuthError(401, 'invalid_client', description);
+/** Auth0 answers a wrong, expired or used code or grant with 403, not RFC 6749's 400. */
+export const invalidGrant = (description: string) => new AuthError(403, 'invalid_grant', description);
+export const accessDenied = (description: string) => new AuthError(403, 'access_denied', description);
+/** A limit's refusal: the client may try again after `retryAfterS` seconds. */
+export const tooManyRequests = (description: string, retryAfterS: number) =>
+  new AuthError(429, 'too_many_requests', description, { 'retry-after': String(retryAfterS) });

@@ -1,20 +1,18 @@
-import { createHash } from 'node:crypto';
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { authenticateClient, findApplication, findConnection, requireGrant } from './applications.ts';
-import { hashSecret, secretsEqual } from './codes.ts';
+import { checkCode, wrongCode } from './code-check.ts';
+import { hashSecret } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, accessDenied, invalidGrant, invalidRequest, unauthorizedClient } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import { issueManagementToken, managementAudience } from './management-tokens.ts';
 import type { Application, RefreshToken } from './model.ts';
-import { checkCode, wrongCode } from './passwordless.ts';
+import { pkceMatches } from './pkce.ts';
 import { grantedScope, issueTokens, resolveAudience, type TokenSet } from './tokens.ts';
 import { completeLogin } from './users.ts';
 
 /** A token-endpoint request after schema validation: every field a string when present. */
 export type TokenRequest = Partial<Record<string, string>>;
-
-const invalidRequest = (description: string) => new AuthError(400, 'invalid_request', description);
 
 function required(body: TokenRequest, field: string): string {
   const value = body[field];
@@ -97,7 +95,7 @@ export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): 
   const app = await clientFor(ctx, body);
   requireGrant(app, 'authorization_code');
   const codeHash = hashSecret(required(body, 'code'));
-  const invalid = new AuthError(403, 'invalid_grant', 'Invalid authorization code');
+  const invalid = invalidGrant('Invalid authorization code');
   const now = ctx.clock.now();
   const refreshFamily = ctx.random.hex(12);
   const stored = await ctx.store.consumeAuthorizationCode(codeHash, now, refreshFamily);
@@ -110,17 +108,13 @@ export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): 
   }
   if (stored.client_id !== app.client_id) throw invalid;
   if (stored.redirect_uri !== body.redirect_uri) {
-    throw new AuthError(
-      403,
-      'invalid_grant',
-      'redirect_uri does not match the one of the authorization request',
-    );
+    throw invalidGrant('redirect_uri does not match the one of the authorization request');
   }
   if (
     stored.code_challenge !== null &&
     !pkceMatches(stored.code_challenge, stored.code_challenge_method, body.code_verifier)
   ) {
-    throw new AuthError(403, 'invalid_grant', 'Failed to verify code verifier');
+    throw invalidGrant('Failed to verify code verifier');
   }
   const user = await ctx.store.getUser(stored.user_id);
   if (!user || user.blocked) throw invalid;
@@ -143,17 +137,11 @@ export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): 
   return tokens;
 }
 
-function pkceMatches(challenge: string, method: string | null, verifier: string | undefined): boolean {
-  if (verifier === undefined || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
-  const derived = method === 'plain' ? verifier : createHash('sha256').update(verifier).digest('base64url');
-  return secretsEqual(derived, challenge);
-}
-
 /** Grant `refresh_token` with rotation: a token already exchanged, presented again, revokes its family. */
 export async function refreshTokenGrant(ctx: Context, body: TokenRequest): Promise<TokenSet> {
   const app = await clientFor(ctx, body);
   requireGrant(app, 'refresh_token');
-  const invalid = new AuthError(403, 'invalid_grant', 'Unknown or invalid refresh token.');
+  const invalid = invalidGrant('Unknown or invalid refresh token.');
   const now = ctx.clock.now();
   const token = await ctx.store.findRefreshToken(hashSecret(required(body, 'refresh_token')));
   if (!token || token.client_id !== app.client_id || token.revoked_at !== null || token.expires_at <= now) {
@@ -208,17 +196,17 @@ async function rotates(ctx: Context, app: Application, token: RefreshToken, now:
 export async function clientCredentialsGrant(ctx: Context, body: TokenRequest) {
   const app = await clientFor(ctx, body);
   if (app.client_secret === undefined) {
-    throw new AuthError(400, 'unauthorized_client', 'client_credentials needs a confidential client');
+    throw unauthorizedClient('client_credentials needs a confidential client');
   }
   requireGrant(app, 'client_credentials');
   const audience = required(body, 'audience');
   if (audience !== managementAudience(ctx)) {
-    throw new AuthError(403, 'access_denied', `Service not found: ${audience.slice(0, 200)}`);
+    throw accessDenied(`Service not found: ${audience.slice(0, 200)}`);
   }
   const asked = body.scope?.split(' ').filter((s) => s.length > 0);
   const scopes = asked ? asked.filter((s) => app.management_scopes.includes(s)) : app.management_scopes;
   if (scopes.length === 0) {
-    throw new AuthError(403, 'access_denied', 'Client has not been granted scopes for this API');
+    throw accessDenied('Client has not been granted scopes for this API');
   }
   const lifetime = app.access_token_lifetime;
   const access_token = await issueManagementToken(

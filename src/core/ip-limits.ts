@@ -1,6 +1,6 @@
 import { clientKey } from './client-key.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { tooManyRequests } from './errors.ts';
 import type { Counters } from './ports/counters.ts';
 import { powRequired, redeemSolution } from './proof-of-work.ts';
 
@@ -23,9 +23,7 @@ export class StartLimiter {
     const hit = await counters.hit('start_ip', clientKey(ip), perHour, 3600);
     if (hit.retryAfter > 0) {
       metrics.rateLimitHit('start_ip');
-      throw new AuthError(429, 'too_many_requests', 'Too many requests. Try again later.', {
-        'retry-after': String(hit.retryAfter),
-      });
+      throw tooManyRequests('Too many requests. Try again later.', hit.retryAfter);
     }
     const proof = config.proof_of_work;
     if (!proof.enabled || hit.consumed <= proof.after_starts_per_ip) return;

@@ -1,11 +1,11 @@
 import { PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { findApplication, findConnection, originAllowed, requireGrant } from './applications.ts';
+import { checkCode, wrongCode } from './code-check.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, accessDenied, invalidRequest } from './errors.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import type { Application, User } from './model.ts';
-import { checkCode, wrongCode } from './passwordless.ts';
 import { completeLogin } from './users.ts';
 
 /** The body of `POST /co/authenticate` after schema validation. */
@@ -39,22 +39,18 @@ export async function coAuthenticate(
 ): Promise<CoAuthenticateResult> {
   const app = await findApplication(ctx, req.client_id, 'oauth');
   if (origin === undefined || !originAllowed(app, origin)) {
-    throw new AuthError(
-      403,
-      'access_denied',
-      `Origin ${(origin ?? '(none)').slice(0, 200)} is not allowed for this application.`,
-    );
+    throw accessDenied(`Origin ${(origin ?? '(none)').slice(0, 200)} is not allowed for this application.`);
   }
   if (req.credential_type !== PASSWORDLESS_OTP_GRANT) {
     throw new AuthError(
       400,
       'unsupported_credential_type',
-      `credential_type must be ${PASSWORDLESS_OTP_GRANT}: Context has no password logins`,
+      `credential_type must be ${PASSWORDLESS_OTP_GRANT}: Tessera has no password logins`,
     );
   }
   requireGrant(app, PASSWORDLESS_OTP_GRANT);
   for (const field of ['realm', 'username', 'otp'] as const) {
-    if (!req[field]) throw new AuthError(400, 'invalid_request', `Missing required parameter: ${field}`);
+    if (!req[field]) throw invalidRequest(`Missing required parameter: ${field}`);
   }
   const connection = await findConnection(ctx, app, req.realm, 'oauth');
   let identifier: string;
@@ -91,7 +87,7 @@ export async function coAuthenticate(
 /** Wrong codes are `access_denied` here, as Auth0's /co/authenticate answers them. */
 function denied(error: AuthError): AuthError {
   if (error.error !== 'invalid_grant') return error;
-  return new AuthError(403, 'access_denied', error.description);
+  return accessDenied(error.description);
 }
 
 export type TicketOutcome =
@@ -109,11 +105,7 @@ export async function redeemLoginTicket(
   ticket: string,
   verifier: string | undefined,
 ): Promise<TicketOutcome> {
-  const invalid = new AuthError(
-    403,
-    'access_denied',
-    'The login ticket is invalid, expired or already used.',
-  );
+  const invalid = accessDenied('The login ticket is invalid, expired or already used.');
   const hash = hashSecret(ticket);
   const now = ctx.clock.now();
   const found = await ctx.store.findLoginTicket(hash);
@@ -125,9 +117,7 @@ export async function redeemLoginTicket(
     if (app.cross_origin_loc !== undefined) {
       return { kind: 'verify', coId: found.co_id, verificationUrl: app.cross_origin_loc };
     }
-    throw new AuthError(
-      403,
-      'access_denied',
+    throw accessDenied(
       'The browser did not keep the cross-origin cookie (third-party cookies blocked?) and the application has no cross_origin_loc verification page.',
     );
   }
@@ -135,9 +125,9 @@ export async function redeemLoginTicket(
   const consumed = await ctx.store.consumeLoginTicket(hash, now);
   if (!consumed) throw invalid;
   if (!secretsEqual(hashSecret(verifier), consumed.verifier_hash)) {
-    throw new AuthError(403, 'access_denied', 'The cross-origin verifier does not match the login ticket.');
+    throw accessDenied('The cross-origin verifier does not match the login ticket.');
   }
   const user = await ctx.store.getUser(consumed.user_id);
-  if (!user || user.blocked) throw new AuthError(403, 'access_denied', 'user is blocked');
+  if (!user || user.blocked) throw accessDenied('user is blocked');
   return { kind: 'login', user };
 }

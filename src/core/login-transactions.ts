@@ -7,12 +7,13 @@ import {
   requestFromParams,
 } from './authorization-request.ts';
 import type { Authorize } from './authorize.ts';
+import { checkCode } from './code-check.ts';
 import { hashSecret, secretsEqual } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError, badRequest } from './errors.ts';
+import { AuthError, invalidRequest } from './errors.ts';
 import { normaliseEmail, normalisePhoneWithCountry } from './identifiers.ts';
 import type { Application, Connection, LoginTransaction, User } from './model.ts';
-import { checkCode, type LoginCodeRequest, sendLoginCode } from './passwordless.ts';
+import { type LoginCodeRequest, sendLoginCode } from './passwordless.ts';
 import { openTransaction, sealTransaction, TransactionTooLarge } from './sealed-transaction.ts';
 import { completeLogin } from './users.ts';
 
@@ -83,7 +84,7 @@ async function sealOrRefuse(ctx: Context, transaction: LoginTransaction): Promis
     return await sealTransaction(ctx.secrets.transactionKey, transaction);
   } catch (error) {
     if (!(error instanceof TransactionTooLarge)) throw error;
-    throw new AuthError(400, 'invalid_request', "The request's parameters are too long.");
+    throw invalidRequest("The request's parameters are too long.");
   }
 }
 
@@ -138,16 +139,6 @@ export async function sendFromPage(
       ? normaliseEmail(input.email)
       : normalisePhoneWithCountry(input.phone_number, input.country);
   const send = connection.strategy === 'email' && input.send === 'link' ? 'link' : 'code';
-  if (
-    connection.options.disable_signup &&
-    !(await ctx.store.findUser(
-      connection.name,
-      connection.strategy === 'email' ? 'email' : 'phone_number',
-      identifier,
-    ))
-  ) {
-    throw badRequest('bad.user', 'Signups are disabled for this connection and the user does not exist');
-  }
   return deliver(ctx, open, connection, identifier, send, page);
 }
 

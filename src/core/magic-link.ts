@@ -5,12 +5,12 @@ import {
   requestFromParams,
 } from './authorization-request.ts';
 import { errorRedirect, successRedirect } from './authorization-response.ts';
+import { checkCode } from './code-check.ts';
 import { codeMatches, hashSecret, secretsEqual } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, invalidRequest } from './errors.ts';
 import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Connection, LoginCode } from './model.ts';
-import { checkCode } from './passwordless.ts';
 import { type SessionCookie, startSession } from './sessions.ts';
 import { completeLogin } from './users.ts';
 
@@ -39,11 +39,7 @@ export async function openLink(ctx: Context, params: LinkParams): Promise<Opened
   const connection = await findConnection(ctx, app, params.connection, 'passwordless');
   const redirectUri = params.redirect_uri ?? app.callbacks[0];
   if (redirectUri === undefined || !isRegisteredCallback(app, redirectUri)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      "The redirect_uri is not one of the application's allowed callback URLs.",
-    );
+    throw invalidRequest("The redirect_uri is not one of the application's allowed callback URLs.");
   }
   let identifier: string;
   try {
@@ -51,7 +47,7 @@ export async function openLink(ctx: Context, params: LinkParams): Promise<Opened
   } catch {
     // What the link itself says, whoever opens it: it tells nothing of any account.
     const what = connection.strategy === 'email' ? 'email address' : 'phone number';
-    throw new AuthError(400, 'invalid_request', `This sign-in link names no valid ${what}.`);
+    throw invalidRequest(`This sign-in link names no valid ${what}.`);
   }
   const secret = params.verification_code ?? '';
   const found = await ctx.store.findLoginCode(app.client_id, connection.name, identifier);
@@ -62,11 +58,7 @@ export async function openLink(ctx: Context, params: LinkParams): Promise<Opened
   const stored = found?.send === 'link' ? found.auth_params : undefined;
   const changed = stored !== undefined && stored.redirect_uri !== redirectUri;
   if (changed && found && codeMatches(ctx.secrets.codeKey, found.id, secret, found.code_hash)) {
-    throw new AuthError(
-      400,
-      'invalid_request',
-      'The redirect_uri of this link was changed after it was sent.',
-    );
+    throw invalidRequest('The redirect_uri of this link was changed after it was sent.');
   }
   const code = changed ? undefined : found;
   const request = requestFromParams(app, redirectUri, (changed ? undefined : stored) ?? params);

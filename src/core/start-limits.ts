@@ -1,11 +1,11 @@
 import { START_LIMIT_DEFAULTS } from '../config/schema.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { type AuthError, tooManyRequests } from './errors.ts';
 import type { Application, Connection } from './model.ts';
 
 /** The answer to a start past one of its limits. */
 export function tooManyStarts(retryAfter: number, description: string): AuthError {
-  return new AuthError(429, 'too_many_requests', description, { 'retry-after': String(retryAfter) });
+  return tooManyRequests(description, retryAfter);
 }
 
 /** The budgets a start on `connection` for `identifier` is counted against. */

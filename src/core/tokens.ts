@@ -1,7 +1,7 @@
 import { EncryptJWT, type JWTPayload, jwtDecrypt, jwtVerify } from 'jose';
 import { hashSecret } from './codes.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { AuthError, accessDenied, invalidRequest } from './errors.ts';
 import { signWithSecret } from './keys.ts';
 import type { Application, User } from './model.ts';
 import { profileClaims } from './users.ts';
@@ -52,14 +52,14 @@ export function grantedScope(
 /** Checks an `audience`: the userinfo endpoint or a configured API. */
 export function resolveAudience(ctx: Context, audience: unknown): string | null {
   if (audience === undefined || audience === null || audience === '') return null;
-  if (typeof audience !== 'string') throw new AuthError(400, 'invalid_request', 'audience must be a string');
+  if (typeof audience !== 'string') throw invalidRequest('audience must be a string');
   if (audience === `${ctx.config.issuer}userinfo`) return audience;
   // The Management API is for applications (client_credentials), never for a user's login.
   if (audience === `${ctx.config.issuer}api/v2/`) {
-    throw new AuthError(403, 'access_denied', 'The Management API cannot be the audience of a user login');
+    throw accessDenied('The Management API cannot be the audience of a user login');
   }
   if (ctx.config.apis.some((api) => api.identifier === audience)) return audience;
-  throw new AuthError(403, 'access_denied', `Service not found: ${audience.slice(0, 200)}`);
+  throw accessDenied(`Service not found: ${audience.slice(0, 200)}`);
 }
 
 /** Turns a grant into tokens: one signature for the id_token, an encrypted access token unless an API asked. */

@@ -1,5 +1,5 @@
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { accessDenied, badRequest } from './errors.ts';
 import { identifierField } from './identifiers.ts';
 import type { Connection, User } from './model.ts';
 
@@ -107,7 +107,7 @@ export async function completeLogin(
   let user = await ctx.store.findUser(connection.name, field, identifier);
   if (!user) {
     if (connection.options.disable_signup) {
-      throw new AuthError(403, 'access_denied', 'Signups are not allowed.');
+      throw accessDenied('Signups are not allowed.');
     }
     const { user: made, created } = await createUser(ctx, {
       connection,
@@ -119,8 +119,22 @@ export async function completeLogin(
     if (created) return made;
     user = made;
   }
-  if (user.blocked) throw new AuthError(403, 'access_denied', 'user is blocked');
+  if (user.blocked) throw accessDenied('user is blocked');
   const updated = await ctx.store.recordLogin(user.user_id, field, ip, ctx.clock.now());
-  if (!updated) throw new AuthError(403, 'access_denied', 'The user no longer exists.');
+  if (!updated) throw accessDenied('The user no longer exists.');
   return updated;
+}
+
+/**
+ * With `disable_signup`, only an existing user may be sent a code or link. The answer (`bad.user`)
+ * tells whoever asks that the address has no account: the documented trade-off of that setting.
+ */
+export async function refuseSignupAtStart(
+  ctx: Context,
+  connection: Connection,
+  identifier: string,
+): Promise<void> {
+  if (!connection.options.disable_signup) return;
+  if (await ctx.store.findUser(connection.name, identifierField(connection.strategy), identifier)) return;
+  throw badRequest('bad.user', 'Signups are disabled for this connection and the user does not exist');
 }

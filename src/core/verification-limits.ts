@@ -1,7 +1,7 @@
 import { BRUTE_FORCE_DEFAULTS } from '../config/schema.ts';
 import { clientKey } from './client-key.ts';
 import type { Context } from './context.ts';
-import { AuthError } from './errors.ts';
+import { tooManyRequests } from './errors.ts';
 import type { Connection } from './model.ts';
 
 /*
@@ -26,9 +26,7 @@ export async function admitVerification(ctx: Context, ip: string): Promise<void>
   const hit = await ctx.counters.hit('verify_ip', clientKey(ip), limit, windowS);
   if (hit.retryAfter === 0) return;
   ctx.metrics.rateLimitHit('verify_ip');
-  throw new AuthError(429, 'too_many_requests', 'Too many failed verifications. Try again later.', {
-    'retry-after': String(hit.retryAfter),
-  });
+  throw tooManyRequests('Too many failed verifications. Try again later.', hit.retryAfter);
 }
 
 /** Whether `identifier`'s verifications are locked now. */

@@ -4,7 +4,7 @@ import { TestServer } from '../helpers/server.ts';
 import { canRunRedisServer } from '../helpers/services.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
-// Redis stopped under a running server (a Redis of this test's own, on its own port): Context keeps
+// Redis stopped under a running server (a Redis of this test's own, on its own port): Tessera keeps
 // answering, counts its limits per instance meanwhile, says so (log, metric, /readyz), and goes
 // back to Redis once it answers again. redis-server is on every machine this project runs on.
 const CLIENT = 'redis-outage-app-01';
