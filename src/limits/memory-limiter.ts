@@ -1,22 +1,75 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { createRequire } from 'node:module';
+import { RateLimiterRes, type RateLimiterStoreAbstract as StoreAbstract } from 'rate-limiter-flexible';
 
 /**
- * rate-limiter-flexible's in-memory limiter, keeping its counts in a CompactStorage instead of its
- * own storage. The library's storage arms a timer per key to forget it (a Timeout, its closure and
- * a record: about 0.5 KB a key), and the per-identifier start limit makes a key for every address
- * that asks for a code, held for an hour: on one busy instance without Redis that was the larger part
- * of the memory it grew by. The limiter's logic (consume, reward, block, delete) stays the
- * library's; only where it keeps a count changes.
+ * The library's base of limiters over a store: what its README asks a new store to extend. Its
+ * types declare it, but its index does not hand it out, so it is read from its own module.
  */
-export function memoryLimiter(keyPrefix: string, points: number, durationS: number): RateLimiterMemory {
-  const limiter = new RateLimiterMemory({ keyPrefix, points, duration: durationS });
-  const internals = limiter as unknown as { _memoryStorage?: unknown };
-  // The library keeps its storage in this field; should a version stop doing so, fail at once
-  // rather than keep a timer per key unnoticed (the counters contract test starts a limiter).
-  if (internals._memoryStorage === undefined)
-    throw new Error('rate-limiter-flexible no longer keeps RateLimiterMemory._memoryStorage');
-  internals._memoryStorage = new CompactStorage();
-  return limiter;
+const RateLimiterStoreAbstract = createRequire(import.meta.url)(
+  'rate-limiter-flexible/lib/RateLimiterStoreAbstract.js',
+) as typeof StoreAbstract;
+
+/**
+ * rate-limiter-flexible's limiter over counts kept in this process's memory, without a timer per
+ * key. The library's RateLimiterMemory arms a timer per key to forget it (a Timeout, its closure
+ * and a record: about 0.5 KB a key), and the per-identifier start limit makes a key for every
+ * address that asks for a code, held for an hour: on one busy instance without Redis that was the
+ * larger part of the memory it grew by. This is a store of the library's own kind (the
+ * RateLimiterStoreAbstract its Redis, Memcache and SQL limiters extend, with its `_upsert`, `_get`,
+ * `_delete` and `_getRateLimiterRes`), so consume, reward, block and delete stay the library's.
+ */
+export class MemoryLimiter extends RateLimiterStoreAbstract {
+  /** The counts (exposed for the tests, which check that expired ones go). */
+  readonly counts: CompactStorage;
+
+  constructor(keyPrefix: string, points: number, durationS: number) {
+    const counts = new CompactStorage();
+    super({ keyPrefix, points, duration: durationS, storeClient: counts });
+    this.counts = counts;
+  }
+
+  protected _getRateLimiterRes(_rlKey: string, changedPoints: number, stored: StoreResult): RateLimiterRes {
+    return new RateLimiterRes(
+      Math.max(this.points - stored.consumedPoints, 0),
+      stored.msBeforeNext,
+      stored.consumedPoints,
+      stored.consumedPoints === changedPoints,
+    );
+  }
+
+  protected async _upsert(
+    rlKey: string,
+    points: number,
+    msDuration: number,
+    forceExpire = false,
+  ): Promise<StoreResult> {
+    return forceExpire
+      ? this.counts.set(rlKey, points, msDuration)
+      : this.counts.incrby(rlKey, points, msDuration);
+  }
+
+  protected async _get(rlKey: string): Promise<StoreResult | null> {
+    return this.counts.get(rlKey);
+  }
+
+  protected async _delete(rlKey: string): Promise<boolean> {
+    return this.counts.delete(rlKey);
+  }
+}
+
+/** A limiter of `points` per `durationS` over memory (see MemoryLimiter). */
+export function memoryLimiter(keyPrefix: string, points: number, durationS: number): MemoryLimiter {
+  return new MemoryLimiter(keyPrefix, points, durationS);
+}
+
+/** What the store answers the library with: the count, and the milliseconds its window has left (-1: none). */
+interface StoreResult {
+  consumedPoints: number;
+  msBeforeNext: number;
+}
+
+function result(entry: Entry, now: number): StoreResult {
+  return { consumedPoints: entry.value, msBeforeNext: entry.expiresAt === 0 ? -1 : entry.expiresAt - now };
 }
 
 /** A count, when it is forgotten (milliseconds since the epoch; 0: never), and its key. */
@@ -27,8 +80,7 @@ interface Entry {
 }
 
 /**
- * The interface of rate-limiter-flexible's MemoryStorage (incrby, set, get, delete), on a Map of
- * the counts and a queue of them in the order they were set. Every key of a limiter lives as long
+ * The counts of one limiter, on a Map and a queue of them in the order they were set. Every key of a limiter lives as long
  * (its window), so the queue is in the order of expiry: expired counts are dropped from its head
  * as keys are counted, each once, with no timer at all and no walk over the map. A count set with
  * another duration (a block) may wait in the queue behind a later one for a while; it is still
@@ -40,32 +92,30 @@ export class CompactStorage {
   private queue: Entry[] = [];
   private head = 0;
 
-  /** Adds `value` to the key's count, starting a new window of `durationS` if it has none. */
-  incrby(key: string, value: number, durationS: number): RateLimiterRes {
+  /** Adds `value` to the key's count, starting a new window of `durationMs` if it has none. */
+  incrby(key: string, value: number, durationMs: number): StoreResult {
     const now = Date.now();
     this.dropExpired(now);
     const entry = this.live(key, now);
-    if (entry === undefined) return this.set(key, value, durationS);
+    if (entry === undefined) return this.set(key, value, durationMs);
     entry.value += value;
-    return new RateLimiterRes(0, entry.expiresAt === 0 ? -1 : entry.expiresAt - now, entry.value, false);
+    return result(entry, now);
   }
 
-  /** Sets the key's count to `value` for a new window of `durationS` (0: for ever). */
-  set(key: string, value: number, durationS: number): RateLimiterRes {
+  /** Sets the key's count to `value` for a new window of `durationMs` (0: for ever). */
+  set(key: string, value: number, durationMs: number): StoreResult {
     const now = Date.now();
     this.dropExpired(now);
-    const durationMs = durationS * 1000;
     const entry: Entry = { key, value: Math.trunc(value), expiresAt: durationMs > 0 ? now + durationMs : 0 };
     this.entries.set(key, entry);
     if (entry.expiresAt !== 0) this.queue.push(entry);
-    return new RateLimiterRes(0, durationMs > 0 ? durationMs : -1, entry.value, true);
+    return result(entry, now);
   }
 
-  get(key: string): RateLimiterRes | null {
+  get(key: string): StoreResult | null {
     const now = Date.now();
     const entry = this.live(key, now);
-    if (entry === undefined) return null;
-    return new RateLimiterRes(0, entry.expiresAt === 0 ? -1 : entry.expiresAt - now, entry.value, false);
+    return entry === undefined ? null : result(entry, now);
   }
 
   delete(key: string): boolean {

@@ -1,12 +1,11 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type CompactStorage, memoryLimiter } from '../../src/limits/memory-limiter.ts';
+import { type MemoryLimiter, memoryLimiter } from '../../src/limits/memory-limiter.ts';
 
-const storageOf = (limiter: RateLimiterMemory) =>
-  (limiter as unknown as { _memoryStorage: CompactStorage })._memoryStorage;
+const storageOf = (limiter: MemoryLimiter) => limiter.counts;
 
 /** Resolves to the consumed points, or to the rejection's RateLimiterRes. */
-async function consume(limiter: RateLimiterMemory, key: string): Promise<RateLimiterRes> {
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes> {
   try {
     return await limiter.consume(key);
   } catch (rejection) {
