@@ -32,8 +32,7 @@ describe('purging expired rows', () => {
     `/authorize?${new URLSearchParams({ client_id: clientId, redirect_uri: server.callback, ...params })}`;
 
   async function otpLogin(email: string) {
-    const otp = await server.startCode(clientId, { email });
-    const tokens = await server.otpGrant(clientId, 'email', email, otp, { scope: 'openid offline_access' });
+    const tokens = await server.login(clientId, { email }, { scope: 'openid offline_access' });
     expect(tokens.status).toBe(200);
     return tokens.body;
   }

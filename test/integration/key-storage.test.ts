@@ -54,9 +54,7 @@ async function stop(server: TestServer): Promise<void> {
 }
 
 async function login(server: TestServer, email: string): Promise<string> {
-  const clientId = await server.clientId();
-  const code = await server.startCode(clientId, { email });
-  const token = await server.otpGrant(clientId, 'email', email, code, { scope: 'openid email' });
+  const token = await server.login(await server.clientId(), { email }, { scope: 'openid email' });
   expect(token.status).toBe(200);
   return token.body.id_token as string;
 }

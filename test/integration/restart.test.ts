@@ -173,8 +173,7 @@ describe('an application stored by an earlier version', () => {
     server = await TestServer.start({ dataDir });
     try {
       const email = 'upgraded@example.com';
-      const code = await server.startCode(clientId, { email });
-      const login = await server.otpGrant(clientId, 'email', email, code, { scope: 'openid offline_access' });
+      const login = await server.login(clientId, { email }, { scope: 'openid offline_access' });
       const refresh = () =>
         server.post('/oauth/token', {
           grant_type: 'refresh_token',

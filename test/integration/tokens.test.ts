@@ -57,8 +57,7 @@ describe('tokens', () => {
   afterAll(() => server.close());
 
   async function login(email: string, scope = 'openid profile email offline_access') {
-    const code = await server.startCode(clientId, { email });
-    const token = await server.otpGrant(clientId, 'email', email, code, { scope });
+    const token = await server.login(clientId, { email }, { scope });
     expect(token.status).toBe(200);
     return token.body;
   }
