@@ -1,15 +1,4 @@
-import { createSecretKey } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  errors,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  type JWTHeaderParameters,
-  type JWTPayload,
-  SignJWT,
-} from 'jose';
+import { errors, type JWK, type JWTHeaderParameters, type JWTPayload, SignJWT } from 'jose';
 import {
   isPublished,
   type KeyState,
@@ -25,11 +14,16 @@ import {
 } from './key-schedule.ts';
 import type { SigningKey } from './model.ts';
 import type { Store } from './ports/store.ts';
-import { isSealedText, openStored, type SecretBox } from './secret-box.ts';
+import { isSealedText, type SecretBox } from './secret-box.ts';
+import {
+  type KeyAlgorithm,
+  type KeyMaterial,
+  makeSigningKey,
+  openSigningKey,
+} from './signing-key-material.ts';
 import type { Clock } from './sources.ts';
 
-/** Algorithms the server signs with its own keys (HS256 uses an application's secret instead). */
-export type KeyAlgorithm = 'RS256' | 'ES256';
+export type { KeyAlgorithm } from './signing-key-material.ts';
 
 export interface KeySetOptions {
   /** Algorithms that must have a key (RS256 always has one). */
@@ -48,12 +42,6 @@ export interface KeyInfo extends KeyTimes {
 export interface Rotation {
   alg: KeyAlgorithm;
   key: KeyInfo | undefined;
-}
-
-interface KeyMaterial {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
-  publicJwk: JWK;
 }
 
 /** A token naming a kid not loaded reloads the keys at most this often (by the clock). */
@@ -240,7 +228,7 @@ export class KeySet {
         await this.store.updateSigningKey(row.kid, { private_jwk: await this.box.seal(row.private_jwk) });
       }
       if (!isPublished(row, now)) continue;
-      material.set(row.kid, this.material.get(row.kid) ?? (await this.openKey(row)));
+      material.set(row.kid, this.material.get(row.kid) ?? (await openSigningKey(this.box, row)));
     }
     this.keys = rows.map(({ kid, alg, created_at, activates_at, retires_at }) => ({
       kid,
@@ -250,18 +238,6 @@ export class KeySet {
       retires_at,
     }));
     this.material = material;
-  }
-
-  private async openKey(row: SigningKey): Promise<KeyMaterial> {
-    const privateJwk = isSealedText(row.private_jwk)
-      ? await openStored(this.box, row.private_jwk, 'signing keys')
-      : row.private_jwk;
-    const publicJwk = JSON.parse(row.public_jwk) as JWK;
-    return {
-      privateKey: (await importJWK(JSON.parse(privateJwk) as JWK, row.alg)) as CryptoKey,
-      publicKey: (await importJWK(publicJwk, row.alg)) as CryptoKey,
-      publicJwk,
-    };
   }
 
   private verificationKey(header: JWTHeaderParameters): CryptoKey | undefined {
@@ -303,26 +279,10 @@ export class KeySet {
   }
 
   /** A new key pair, its private half sealed, replacing the newest key of its algorithm. */
-  private async makeKey(alg: KeyAlgorithm, now: number, activatesAt: number): Promise<SigningKey> {
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    return {
-      kid,
-      alg,
-      private_jwk: await this.box.seal(JSON.stringify(await exportJWK(privateKey))),
-      public_jwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
-      created_at: now,
-      activates_at: activatesAt,
-      retires_at: null,
-      replaces: replacedKid(this.keys, alg),
-    };
+  /** A new key pair, its private half sealed, replacing the newest key of its algorithm. */
+  private makeKey(alg: KeyAlgorithm, now: number, activatesAt: number): Promise<SigningKey> {
+    return makeSigningKey(this.box, alg, now, activatesAt, replacedKid(this.keys, alg));
   }
-}
-
-/** Signs with a shared secret (an application's client_secret), for apps that ask for HS256. */
-export function signWithSecret(payload: JWTPayload, secret: string): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(createSecretKey(Buffer.from(secret)));
 }
 
 /** Waits for `work` (which never rejects), or `ms`, whichever comes first. */

@@ -2,8 +2,8 @@ import { EncryptJWT, type JWTPayload, jwtDecrypt, jwtVerify } from 'jose';
 import { hashSecret } from './codes.ts';
 import type { Context } from './context.ts';
 import { AuthError, accessDenied, invalidRequest } from './errors.ts';
-import { signWithSecret } from './keys.ts';
 import type { Application, User } from './model.ts';
+import { signWithSecret } from './signing-key-material.ts';
 import { profileClaims } from './users.ts';
 
 /** What a successful login (or refresh) grants, before it becomes tokens. */
