@@ -1,3 +1,4 @@
+import addressparser from 'nodemailer/lib/addressparser';
 import type { OutboundMessage } from '../message.ts';
 import { ProviderError } from '../provider.ts';
 
@@ -21,13 +22,12 @@ export function senderOf(message: OutboundMessage, fallback: string | null): Mai
   return { ...parseMailbox(text), text };
 }
 
-/** Splits `Name <address>` (the name optionally quoted) into its parts; anything else is an address. */
+/**
+ * Splits `Name <address>` (the name optionally quoted) into its parts. Text that is not one
+ * mailbox is passed on whole as the address, for the provider to refuse in its own words.
+ */
 export function parseMailbox(text: string): { email: string; name?: string } {
-  const match = /^\s*(.*?)\s*<([^<>\s]+)>\s*$/.exec(text);
-  if (!match) return { email: text.trim() };
-  const name = match[1]!
-    .replace(/^"(.*)"$/, '$1')
-    .replace(/\\(.)/g, '$1')
-    .trim();
-  return name ? { email: match[2]!, name } : { email: match[2]! };
+  const [first, ...more] = addressparser(text, { flatten: true });
+  if (!first?.address || more.length > 0) return { email: text.trim() };
+  return first.name ? { email: first.address, name: first.name } : { email: first.address };
 }
