@@ -48,23 +48,6 @@ export class ProviderError extends Error {
   }
 }
 
-/** Reads an HTTP `Retry-After` header (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * Classifies an HTTP answer the usual way: 408, 425, 429 and 5xx are worth retrying; other 4xx are
- * not (the same request would fail the same way).
- */
-export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
-}
-
 /**
  * How a provider is configured: its `provider` name, the channel it serves, and a function that
  * reads its settings out of a connection's options (or a connection's `failover` block), returning

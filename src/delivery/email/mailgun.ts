@@ -6,7 +6,8 @@ import {
   type SendContext,
   type SendResult,
 } from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal } from './http-api.ts';
+import { type ProviderAnswer, postToProvider } from '../provider-http.ts';
+import { type ApiCall, describe, refusal } from './api-refusal.ts';
 import { secretForms } from './redaction.ts';
 import { senderOf } from './sender.ts';
 import { defaultSender, SettingsBlock } from './settings.ts';
@@ -69,7 +70,7 @@ class MailgunProvider implements Provider {
       body: form.toString(),
       secrets: secretForms(this.#apiKey, basic),
     };
-    const answer = await post(call, context.signal);
+    const answer = await postToProvider(call, context.signal);
     if (answer.status === 200) {
       const id = (answer.body as { id?: unknown } | null)?.id;
       return { providerMessageId: typeof id === 'string' ? id : null };
@@ -78,7 +79,7 @@ class MailgunProvider implements Provider {
   }
 }
 
-function mailgunRefusal(call: ApiCall, answer: ApiAnswer): ProviderError {
+function mailgunRefusal(call: ApiCall, answer: ProviderAnswer): ProviderError {
   const body = answer.body;
   const detail =
     typeof body === 'string'

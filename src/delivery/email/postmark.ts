@@ -6,7 +6,8 @@ import {
   type SendContext,
   type SendResult,
 } from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal, retryDelay } from './http-api.ts';
+import { type ProviderAnswer, postToProvider, retryDelay } from '../provider-http.ts';
+import { type ApiCall, describe, refusal } from './api-refusal.ts';
 import { secretForms } from './redaction.ts';
 import { senderOf } from './sender.ts';
 import { defaultSender, SettingsBlock } from './settings.ts';
@@ -70,7 +71,7 @@ class PostmarkProvider implements Provider {
       }),
       secrets: secretForms(this.#token),
     };
-    const answer = await post(call, context.signal);
+    const answer = await postToProvider(call, context.signal);
     const result = postmarkResult(answer.body);
     if (answer.status === 200 && (result.ErrorCode ?? 0) === 0) {
       return { providerMessageId: typeof result.MessageID === 'string' ? result.MessageID : null };
@@ -95,7 +96,7 @@ function postmarkResult(body: unknown): PostmarkResult {
   };
 }
 
-function postmarkRefusal(call: ApiCall, answer: ApiAnswer, result: PostmarkResult): ProviderError {
+function postmarkRefusal(call: ApiCall, answer: ProviderAnswer, result: PostmarkResult): ProviderError {
   const code = result.ErrorCode;
   const details = { status: answer.status, ...(code === undefined ? {} : { providerCode: code }) };
   if (answer.status === 401 || code === 10) {

@@ -6,7 +6,8 @@ import {
   type SendContext,
   type SendResult,
 } from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal } from './http-api.ts';
+import { type ProviderAnswer, postToProvider, succeeded } from '../provider-http.ts';
+import { type ApiCall, describe, refusal } from './api-refusal.ts';
 import { secretForms } from './redaction.ts';
 import { senderOf } from './sender.ts';
 import { defaultSender, SettingsBlock } from './settings.ts';
@@ -65,15 +66,15 @@ class SendGridProvider implements Provider {
       }),
       secrets: secretForms(this.#apiKey),
     };
-    const answer = await post(call, context.signal);
-    if (answer.status >= 200 && answer.status < 300) {
+    const answer = await postToProvider(call, context.signal);
+    if (succeeded(answer)) {
       return { providerMessageId: answer.headers.get('x-message-id') };
     }
     throw sendgridRefusal(call, answer);
   }
 }
 
-function sendgridRefusal(call: ApiCall, answer: ApiAnswer): ProviderError {
+function sendgridRefusal(call: ApiCall, answer: ProviderAnswer): ProviderError {
   const detail = errorMessages(answer.body);
   if (answer.status === 401) {
     return new ProviderError('permanent', describe(call, 401, detail ?? 'the API key was refused'), {

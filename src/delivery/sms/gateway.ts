@@ -7,7 +7,7 @@ import {
   type SendContext,
   type SendResult,
 } from '../provider.ts';
-import { field, httpRefusal, parseJson, postToProvider } from './http-call.ts';
+import { field, httpRefusal, postToProvider, succeeded } from '../provider-http.ts';
 import { smsRecipient } from './phone-numbers.ts';
 import { SettingsReader } from './settings.ts';
 
@@ -59,12 +59,16 @@ class SmsGatewayProvider implements Provider {
     };
     if (this.bearer) headers.authorization = `Bearer ${await bearerToken(this.bearer)}`;
     const answer = await postToProvider(
-      this.url,
-      { headers, body: JSON.stringify(this.payload(message, context)) },
+      {
+        url: this.url,
+        headers,
+        body: JSON.stringify(this.payload(message, context)),
+        label: 'the SMS provider',
+      },
       context.signal,
     );
-    if (answer.status >= 200 && answer.status < 300) {
-      return { providerMessageId: messageId(parseJson(answer)) };
+    if (succeeded(answer)) {
+      return { providerMessageId: messageId(answer.body) };
     }
     if (answer.status === 401 || answer.status === 403) {
       throw new ProviderError(

@@ -3,11 +3,17 @@ import {
   type Provider,
   ProviderError,
   type ProviderFactory,
-  retryAfterMs,
   type SendContext,
   type SendResult,
 } from '../provider.ts';
-import { field, httpRefusal, type ProviderAnswer, parseJson, postToProvider } from './http-call.ts';
+import {
+  field,
+  httpRefusal,
+  type ProviderAnswer,
+  postToProvider,
+  retryDelay,
+  succeeded,
+} from '../provider-http.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
 import { SettingsReader } from './settings.ts';
 
@@ -78,19 +84,20 @@ class TwilioProvider implements Provider {
     const url = `${this.baseUrl}/2010-04-01/Accounts/${this.accountSid}/Messages.json`;
     const credentials = Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
     const answer = await postToProvider(
-      url,
       {
+        url,
         headers: {
           authorization: `Basic ${credentials}`,
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
         body: new URLSearchParams({ To: to, ...this.sender, Body: message.text }).toString(),
+        label: 'the SMS provider',
       },
       context.signal,
     );
-    if (answer.status >= 200 && answer.status < 300) {
-      const sid = field(parseJson(answer), 'sid');
+    if (succeeded(answer)) {
+      const sid = field(answer.body, 'sid');
       return { providerMessageId: typeof sid === 'string' ? sid : null };
     }
     throw refusal(answer);
@@ -102,14 +109,13 @@ class TwilioProvider implements Provider {
  * own `message` is never passed on: some quote the request URL, which holds the Account SID.
  */
 function refusal(answer: ProviderAnswer): ProviderError {
-  const code = field(parseJson(answer), 'code');
+  const code = field(answer.body, 'code');
   const twilioCode = typeof code === 'number' && Number.isInteger(code) ? code : undefined;
   if (twilioCode === TOO_MANY_REQUESTS || answer.status === 429) {
-    const wait = retryAfterMs(answer.headers.get('retry-after'));
     return new ProviderError('transient', 'the provider is limiting the rate of messages', {
       status: answer.status,
       ...(twilioCode === undefined ? {} : { providerCode: twilioCode }),
-      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      ...retryDelay(answer),
     });
   }
   const known = twilioCode === undefined ? undefined : PERMANENT_CODES[twilioCode];

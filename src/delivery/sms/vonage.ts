@@ -6,8 +6,8 @@ import {
   type SendContext,
   type SendResult,
 } from '../provider.ts';
+import { field, httpRefusal, type ProviderAnswer, postToProvider, succeeded } from '../provider-http.ts';
 import { smsLength } from '../sms-segments.ts';
-import { field, httpRefusal, type ProviderAnswer, parseJson, postToProvider } from './http-call.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
 import { SettingsReader } from './settings.ts';
 
@@ -79,17 +79,18 @@ class VonageProvider implements Provider {
     // Without `unicode`, Vonage sends GSM-7 and mangles anything outside it (accents, Cyrillic, CJK).
     if (smsLength(message.text).encoding !== 'GSM-7') form.set('type', 'unicode');
     const answer = await postToProvider(
-      `${this.baseUrl}/sms/json`,
       {
+        url: `${this.baseUrl}/sms/json`,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: form.toString(),
+        label: 'the SMS provider',
       },
       context.signal,
     );
     if (answer.status === 401) {
       throw new ProviderError('permanent', PERMANENT_STATUSES['4'] as string, { status: 401 });
     }
-    if (answer.status < 200 || answer.status >= 300) {
+    if (!succeeded(answer)) {
       throw httpRefusal(answer, `the provider answered HTTP ${answer.status}`);
     }
     return accepted(answer);
@@ -102,7 +103,7 @@ class VonageProvider implements Provider {
  * is. Vonage's `error-text` is not passed on, so nothing it echoes can reach an API caller.
  */
 function accepted(answer: ProviderAnswer): SendResult {
-  const parts = field(parseJson(answer), 'messages');
+  const parts = field(answer.body, 'messages');
   if (!Array.isArray(parts) || parts.length === 0) {
     // The provider may or may not have sent it; a second code is better than none.
     throw new ProviderError('transient', 'the provider gave an answer that could not be read', {

@@ -1,0 +1,28 @@
+import type { ProviderError } from '../provider.ts';
+import { httpRefusal, type ProviderAnswer, type ProviderRequest } from '../provider-http.ts';
+import { redact } from './redaction.ts';
+
+/** One call to an email provider's HTTP API. */
+export interface ApiCall extends ProviderRequest {
+  /** Credentials (in every form they travel) that must never reach a description. */
+  secrets: readonly string[];
+}
+
+/**
+ * The usual refusal for an answer the provider's own rules did not classify, in the provider's
+ * own words (redacted): 408, 425, 429 and 5xx are transient, other statuses permanent.
+ */
+export function refusal(
+  call: ApiCall,
+  answer: ProviderAnswer,
+  detail: string | undefined,
+  providerCode?: string | number,
+): ProviderError {
+  return httpRefusal(answer, describe(call, answer.status, detail), providerCode);
+}
+
+/** `SendGrid answered 400: The from address does not match a verified Sender Identity`. */
+export function describe(call: ApiCall, status: number, detail: string | undefined): string {
+  const base = `${call.label} answered ${status}`;
+  return detail ? `${base}: ${redact(detail, call.secrets)}` : base;
+}
