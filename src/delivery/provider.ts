@@ -51,7 +51,8 @@ export class ProviderError extends Error {
 /**
  * How a provider is configured: its `provider` name, the channel it serves, and a function that
  * reads its settings out of a connection's options (or a connection's `failover` block), returning
- * the provider or a list of problems naming the bad keys (e.g. `twilio_sid is required`).
+ * the provider or a list of problems naming the bad keys (e.g. `twilio_sid is required`). A
+ * provider file makes one with defineProvider (provider-settings.ts) from its settings schema.
  */
 export interface ProviderFactory {
   readonly name: string;

@@ -1,6 +1,13 @@
 import addressparser from 'nodemailer/lib/addressparser';
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
 import { ProviderError } from '../provider.ts';
+import { Text } from '../provider-settings.ts';
+
+/** The connection-wide sender, `options.email.from`, used when a message carries none: in every email provider's settings. */
+export const SenderSettings = {
+  email: Type.Optional(Type.Object({ from: Type.Optional(Text()) })),
+};
 
 /** A sender as the HTTP APIs want it: the bare address, and the display name when there is one. */
 export interface Mailbox {

@@ -1,11 +1,6 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
 import {
   field,
   httpRefusal,
@@ -14,48 +9,45 @@ import {
   retryDelay,
   succeeded,
 } from '../provider-http.ts';
+import { Credential, defineProvider, HttpUrl, Text } from '../provider-settings.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
-import { SettingsReader } from './settings.ts';
 
 /**
- * Twilio Programmable Messaging, configured with the option names Auth0 uses: `twilio_sid`,
- * `twilio_token`, and `from` or `messaging_service_sid`; `twilio_base_url` points elsewhere than
- * https://api.twilio.com (a regional edge, or a test server).
+ * Twilio Programmable Messaging, configured with the option names Auth0 uses; `twilio_base_url`
+ * points elsewhere than Twilio's API (a regional edge, or a test server).
  */
-export const twilioFactory: ProviderFactory = {
+export const twilioFactory = defineProvider({
   name: 'twilio',
   channel: 'sms',
-  secretKeys: ['twilio_token'],
-  create(options) {
-    const settings = new SettingsReader(options);
-    const accountSid = settings.matching(
-      'twilio_sid',
-      /^AC[0-9a-fA-F]{32}$/,
-      'a Twilio Account SID (AC followed by 32 hex digits)',
-      true,
-    );
-    const authToken = settings.requiredString('twilio_token');
-    const reported = settings.problems.length;
-    const messagingServiceSid = settings.matching(
-      'messaging_service_sid',
-      /^MG[0-9a-fA-F]{32}$/,
-      'a Twilio Messaging Service SID (MG followed by 32 hex digits)',
-      false,
-    );
-    const from = settings.optionalString('from');
-    if (!from && !messagingServiceSid && settings.problems.length === reported) {
-      settings.problems.push('from or messaging_service_sid is required');
-    }
-    const baseUrl = settings.url('twilio_base_url', 'https://api.twilio.com').replace(/\/+$/, '');
-    if (settings.problems.length > 0 || !accountSid) return { problems: settings.problems };
+  settings: Type.Object({
+    twilio_sid: Text({
+      pattern: '^AC[0-9a-fA-F]{32}$',
+      mustBe: 'a Twilio Account SID (AC followed by 32 hex digits)',
+    }),
+    twilio_token: Credential(),
+    messaging_service_sid: Type.Optional(
+      Text({
+        pattern: '^MG[0-9a-fA-F]{32}$',
+        mustBe: 'a Twilio Messaging Service SID (MG followed by 32 hex digits)',
+      }),
+    ),
+    from: Type.Optional(Text()),
+    twilio_base_url: HttpUrl({ default: 'https://api.twilio.com' }),
+  }),
+  check: ({ from, messaging_service_sid }) =>
+    from === undefined && messaging_service_sid === undefined
+      ? ['from or messaging_service_sid is required']
+      : [],
+  make(settings) {
     // With a Messaging Service, the service's sender pool picks the number; a `from` set as well is
     // not sent, so the two can never disagree.
-    const sender = messagingServiceSid
-      ? { MessagingServiceSid: messagingServiceSid }
-      : { From: senderId(from ?? '', 'keep') };
-    return new TwilioProvider(accountSid, authToken, sender, baseUrl);
+    const sender = settings.messaging_service_sid
+      ? { MessagingServiceSid: settings.messaging_service_sid }
+      : { From: senderId(settings.from ?? '', 'keep') };
+    const baseUrl = new URL(settings.twilio_base_url).href.replace(/\/+$/, '');
+    return new TwilioProvider(settings.twilio_sid, settings.twilio_token, sender, baseUrl);
   },
-};
+});
 
 /** What Twilio's error codes mean for a login code, in words fit for an API caller. */
 const PERMANENT_CODES: Record<number, string> = {

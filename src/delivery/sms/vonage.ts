@@ -1,35 +1,33 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
 import { field, httpRefusal, type ProviderAnswer, postToProvider, succeeded } from '../provider-http.ts';
+import { Credential, defineProvider, HttpUrl, Text } from '../provider-settings.ts';
 import { smsLength } from '../sms-segments.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
-import { SettingsReader } from './settings.ts';
 
 /**
  * Vonage's SMS API (formerly Nexmo): a form POST to `{vonage_base_url}/sms/json` with `api_key`,
  * `api_secret`, `from`, `to` (digits, no `+`) and `text`. Vonage answers HTTP 200 even when it
  * refuses, with a `status` per message part; `"0"` means accepted.
  */
-export const vonageFactory: ProviderFactory = {
+export const vonageFactory = defineProvider({
   name: 'vonage',
   channel: 'sms',
-  secretKeys: ['vonage_api_secret'],
-  create(options) {
-    const settings = new SettingsReader(options);
-    const apiKey = settings.requiredString('vonage_api_key');
-    const apiSecret = settings.requiredString('vonage_api_secret');
-    const from = settings.requiredString('from');
-    const baseUrl = settings.url('vonage_base_url', 'https://rest.nexmo.com').replace(/\/+$/, '');
-    if (settings.problems.length > 0) return { problems: settings.problems };
-    return new VonageProvider(apiKey, apiSecret, senderId(from, 'drop'), baseUrl);
-  },
-};
+  settings: Type.Object({
+    vonage_api_key: Text(),
+    vonage_api_secret: Credential(),
+    from: Text(),
+    vonage_base_url: HttpUrl({ default: 'https://rest.nexmo.com' }),
+  }),
+  make: (settings) =>
+    new VonageProvider(
+      settings.vonage_api_key,
+      settings.vonage_api_secret,
+      senderId(settings.from, 'drop'),
+      new URL(settings.vonage_base_url).href.replace(/\/+$/, ''),
+    ),
+});
 
 /** Vonage's statuses worth retrying (https://developer.vonage.com/api-errors/sms). */
 const TRANSIENT_STATUSES: Record<string, string> = {

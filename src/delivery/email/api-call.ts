@@ -1,11 +1,17 @@
 import type { ProviderError } from '../provider.ts';
 import { httpRefusal, type ProviderAnswer, type ProviderRequest } from '../provider-http.ts';
+import { HttpUrl } from '../provider-settings.ts';
 import { redact } from './redaction.ts';
 
 /** One call to an email provider's HTTP API. */
 export interface ApiCall extends ProviderRequest {
   /** Credentials (in every form they travel) that must never reach a description. */
   secrets: readonly string[];
+}
+
+/** An API's `base_url` setting; its trailing slashes are dropped when the provider is made. */
+export function ApiBaseUrl(fallback: string) {
+  return HttpUrl({ default: fallback, mustBe: 'an http(s) URL' });
 }
 
 /**
