@@ -49,7 +49,7 @@ class MailgunProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const form = new URLSearchParams({
       from: sender.text,
       to: message.to,

@@ -51,7 +51,7 @@ class PostmarkProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const call: ApiCall = {
       label: 'Postmark',
       url: `${this.#baseUrl}/email`,

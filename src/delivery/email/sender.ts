@@ -1,4 +1,3 @@
-import addressparser from 'nodemailer/lib/addressparser';
 import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
 import { ProviderError } from '../provider.ts';
@@ -21,20 +20,24 @@ export interface Mailbox {
  * The message's sender, else the connection's `email.from`. A message with neither is refused
  * for good: retrying cannot invent a sender.
  */
-export function senderOf(message: OutboundMessage, fallback: string | null): Mailbox {
+export async function senderOf(message: OutboundMessage, fallback: string | null): Promise<Mailbox> {
   const text = message.from ?? fallback;
   if (!text) {
     throw new ProviderError('permanent', 'The connection has no sender address: set options.email.from');
   }
-  return { ...parseMailbox(text), text };
+  return { ...(await parseMailbox(text)), text };
 }
 
 /**
  * Splits `Name <address>` (the name optionally quoted) into its parts. Text that is not one
  * mailbox is passed on whole as the address, for the provider to refuse in its own words.
  */
-export function parseMailbox(text: string): { email: string; name?: string } {
-  const [first, ...more] = addressparser(text, { flatten: true });
+export async function parseMailbox(text: string): Promise<{ email: string; name?: string }> {
+  // Loaded at the first email sent: a server that sends none never holds nodemailer.
+  addressParser ??= import('nodemailer/lib/addressparser').then((module) => module.default);
+  const [first, ...more] = (await addressParser)(text, { flatten: true });
   if (!first?.address || more.length > 0) return { email: text.trim() };
   return first.name ? { email: first.address, name: first.name } : { email: first.address };
 }
+
+let addressParser: Promise<typeof import('nodemailer/lib/addressparser').default> | undefined;

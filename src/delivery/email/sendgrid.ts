@@ -40,7 +40,7 @@ class SendGridProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const call: ApiCall = {
       label: 'SendGrid',
       url: `${this.#baseUrl}/v3/mail/send`,

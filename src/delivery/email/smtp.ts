@@ -118,7 +118,7 @@ class SmtpProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     try {
       this.#transporter ??= this.#transport();
       const transporter = await this.#transporter;
