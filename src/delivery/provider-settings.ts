@@ -26,7 +26,8 @@ export interface ProviderSpec<T extends TObject> {
  * The factory for a provider: reads its settings out of a connection's options through the
  * config validator, with defaults filled and every problem reported at once, each naming its key
  * (`smtp.host is required`, `twilio_sid must be a Twilio Account SID ...`) and never its value,
- * which may be a credential.
+ * which may be a credential. Unset settings are left out first: null (Auth0 stores unset keys as
+ * null) and blank strings. Values are never trimmed.
  */
 export function defineProvider<T extends TObject>(spec: ProviderSpec<T>): ProviderFactory {
   return {
@@ -45,12 +46,12 @@ export function defineProvider<T extends TObject>(spec: ProviderSpec<T>): Provid
   };
 }
 
-/** A string setting. Blank counts as unset, as do null (Auth0 stores unset keys as null) and ''. */
+/** A string setting; `mustBe` words the problem when it does not match `pattern`. */
 export function Text(options: { pattern?: string; mustBe?: string; default?: string } = {}) {
   return Type.String(options);
 }
 
-/** A credential: sealed in the store, never shown back or logged, and never trimmed. */
+/** A credential: sealed in the store, never shown back or logged. */
 export function Credential() {
   return Type.String({ credential: true });
 }
