@@ -15,7 +15,7 @@ import { checkMasterKey, loadSecrets } from './core/server-secrets.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './core/sources.ts';
 import { DevInbox, type InboxLogger } from './delivery/dev-inbox.ts';
 import { templateProblems } from './delivery/message.ts';
-import { Outbox, type OutboxLogger } from './delivery/outbox.ts';
+import { Outbox, type OutboxLogger } from './delivery/outbox/outbox.ts';
 import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
 import { MemoryCounters } from './limits/counters.ts';
 import type { CountersLogger } from './limits/redis-counters.ts';
@@ -85,7 +85,16 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
         )
       : null;
     const providers = new ProviderRegistry(inbox);
-    const outbox = new Outbox(store, providers, clock, random, options.logger, config.delivery, box, metrics);
+    const outbox = new Outbox({
+      store,
+      registry: providers,
+      clock,
+      random,
+      logger: options.logger,
+      settings: config.delivery,
+      box,
+      metrics,
+    });
     const ctx: Context = {
       config,
       store,

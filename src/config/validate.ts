@@ -11,13 +11,8 @@ const compiled = new WeakMap<TSchema, ValidateFunction>();
 
 /** Fills defaults in `value` (in place) and returns the problems, each naming its dotted key. */
 export function applySchema(schema: TSchema, value: unknown): string[] {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
-  if (validate(value)) return [];
-  const kept = withoutUnionNoise(validate.errors ?? []);
+  const kept = schemaErrors(schema, value);
+  if (kept.length === 0) return [];
   // Unknown keys of one object are named together.
   const unknown = new Map<string, string[]>();
   for (const e of kept.filter((e) => e.keyword === 'additionalProperties')) {
@@ -31,6 +26,19 @@ export function applySchema(schema: TSchema, value: unknown): string[] {
   );
   const others = kept.filter((e) => e.keyword !== 'additionalProperties' && e.keyword !== 'propertyNames');
   return [...new Set([...named, ...others.map(describe)])];
+}
+
+/**
+ * Fills defaults in `value` (in place) and returns what the schema finds wrong with it, without a
+ * failed union's noise: for callers that word the problems their own way (provider settings).
+ */
+export function schemaErrors(schema: TSchema, value: unknown): ErrorObject[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate(value) ? [] : withoutUnionNoise(validate.errors ?? []);
 }
 
 /**
@@ -54,7 +62,8 @@ function withoutUnionNoise(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-function keyOf(error: ErrorObject): string {
+/** The dotted key an error is about, e.g. `applications.0.callbacks`. */
+export function keyOf(error: ErrorObject): string {
   // A bad key of a map (propertyNames) is named as that key.
   const path = error.instancePath + (error.propertyName === undefined ? '' : `/${error.propertyName}`);
   return path === '' ? '(top level)' : path.slice(1).replaceAll('/', '.');

@@ -1,7 +1,9 @@
 import type { InboxMessage } from '../core/model.ts';
 import type { Store } from '../core/ports/store.ts';
 import type { OutboundMessage } from './message.ts';
-import type { Provider } from './provider.ts';
+import type { Provider, ProviderFactory } from './provider.ts';
+
+const DEV_INBOX = 'dev_inbox';
 
 export interface InboxLogger {
   info(details: object, message: string): void;
@@ -52,8 +54,10 @@ export class DevInbox {
   /** The inbox as a provider for one channel (`provider: dev_inbox` on a connection). */
   provider(channel: 'sms' | 'email'): Provider {
     return {
-      name: 'dev_inbox',
+      name: DEV_INBOX,
       channel,
+      inline: true,
+      showsPreview: true,
       send: async (message, context) => {
         const stored = await this.send(message, context.preview ?? { code: null, link: null });
         return { providerMessageId: stored.id };
@@ -66,4 +70,20 @@ export class DevInbox {
     this.sequence = (this.sequence + 1) % 36 ** 4;
     return `${this.now().toString(36).padStart(10, '0')}${this.sequence.toString(36).padStart(4, '0')}${this.newId()}`;
   }
+}
+
+/**
+ * `provider: dev_inbox` for each channel: the inbox when it is on, else a problem that says it is
+ * off (production), so that a connection on it cannot start or be saved there.
+ */
+export function devInboxFactories(inbox: DevInbox | null): ProviderFactory[] {
+  return (['sms', 'email'] as const).map((channel) => ({
+    name: DEV_INBOX,
+    channel,
+    secretKeys: [],
+    create: () =>
+      inbox?.provider(channel) ?? {
+        problems: ['provider: the dev inbox is off (production); configure a real provider'],
+      },
+  }));
 }

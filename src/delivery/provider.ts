@@ -10,6 +10,13 @@ export interface Provider {
   readonly name: string;
   readonly channel: 'sms' | 'email';
   /**
+   * Cannot be down, as it writes to Tessera's own store (the dev inbox): as a connection's only
+   * provider it is sent to at once, without the outbox.
+   */
+  readonly inline?: boolean;
+  /** Shows the code and link apart from the message (the dev inbox): only such a provider is given them. */
+  readonly showsPreview?: boolean;
+  /**
    * Sends one message. Resolves with the provider's message id when the provider accepted it;
    * rejects with a ProviderError otherwise (any other error counts as transient). Must honour
    * `signal` (abort the HTTP request or SMTP conversation when it fires).
@@ -21,7 +28,7 @@ export interface SendContext {
   signal: AbortSignal;
   /** About the request that caused the message (for `forward_req_info` on the SMS gateway). */
   request?: { ip: string | null; user_agent: string | null; language: string | null };
-  /** The code and link the message carries, for sinks that show them (the dev inbox). */
+  /** The code and link the message carries, for a provider that `showsPreview` (the dev inbox). */
   preview?: { code: string | null; link: string | null };
 }
 
@@ -48,27 +55,20 @@ export class ProviderError extends Error {
   }
 }
 
-/** Reads an HTTP `Retry-After` header (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * Classifies an HTTP answer the usual way: 408, 425, 429 and 5xx are worth retrying; other 4xx are
- * not (the same request would fail the same way).
- */
-export function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 425 || status === 429 || status >= 500;
+/** What a send's rejection counts as: a ProviderError as it is; anything else is transient. */
+export function asProviderError(thrown: unknown): ProviderError {
+  if (thrown instanceof ProviderError) return thrown;
+  const name = (thrown as Error)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError')
+    return new ProviderError('transient', 'the provider did not answer in time');
+  return new ProviderError('transient', 'the provider could not be reached');
 }
 
 /**
  * How a provider is configured: its `provider` name, the channel it serves, and a function that
  * reads its settings out of a connection's options (or a connection's `failover` block), returning
- * the provider or a list of problems naming the bad keys (e.g. `twilio_sid is required`).
+ * the provider or a list of problems naming the bad keys (e.g. `twilio_sid is required`). A
+ * provider file makes one with defineProvider (provider-settings.ts) from its settings schema.
  */
 export interface ProviderFactory {
   readonly name: string;

@@ -1,5 +1,5 @@
 import type { Connection } from '../core/model.ts';
-import type { DevInbox } from './dev-inbox.ts';
+import { type DevInbox, devInboxFactories } from './dev-inbox.ts';
 import { mailgunFactory } from './email/mailgun.ts';
 import { postmarkFactory } from './email/postmark.ts';
 import { sendgridFactory } from './email/sendgrid.ts';
@@ -46,11 +46,11 @@ export class ProviderConfigError extends Error {
  */
 export class ProviderRegistry {
   private readonly cache = new Map<string, { key: string; providers: ConnectionProviders }>();
+  private readonly factories: readonly ProviderFactory[];
 
-  constructor(
-    private readonly inbox: DevInbox | null,
-    private readonly factories: readonly ProviderFactory[] = PROVIDER_FACTORIES,
-  ) {}
+  constructor(inbox: DevInbox | null, factories: readonly ProviderFactory[] = PROVIDER_FACTORIES) {
+    this.factories = [...devInboxFactories(inbox), ...factories];
+  }
 
   /** The connection's providers; throws ProviderConfigError when its settings are not usable. */
   forConnection(connection: Connection): ConnectionProviders {
@@ -93,14 +93,9 @@ export class ProviderRegistry {
     problems: string[],
   ): Provider | null {
     const name = options.provider;
-    if (name === 'dev_inbox') {
-      if (this.inbox) return this.inbox.provider(channel);
-      problems.push(`${prefix}provider: the dev inbox is off (production); configure a real provider`);
-      return null;
-    }
     const factory = this.factories.find((f) => f.name === name && f.channel === channel);
     if (!factory) {
-      const known = ['dev_inbox', ...this.factories.filter((f) => f.channel === channel).map((f) => f.name)];
+      const known = this.factories.filter((f) => f.channel === channel).map((f) => f.name);
       problems.push(
         `${prefix}provider: "${String(name)}" is not a ${channel} provider (one of ${known.join(', ')})`,
       );

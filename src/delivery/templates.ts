@@ -1,5 +1,6 @@
 import { convert } from 'html-to-text';
 import { Liquid, type Template } from 'liquidjs';
+import { LRUCache } from 'lru-cache';
 
 export type TemplateSyntax = 'liquid' | 'md_with_macros';
 
@@ -29,9 +30,22 @@ export class TemplateError extends Error {
 // data (about 6 MB of the node binary's pages, resident from then on), which Tessera's own
 // templates never need. It also makes the `date` filter's day and month names English whatever the
 // host's locale (docs/configuration.md says so), instead of depending on the machine.
-const html = new Liquid({ outputEscape: 'escape', strictFilters: true, locale: 'en-US' });
-const text = new Liquid({ strictFilters: true, locale: 'en-US' });
-const parsed = new Map<string, Template[]>();
+//
+// Each engine keeps the templates it parsed: parsing is most of a render's cost, and the same few
+// templates render at every login. Bounded, as connections (and their templates) keep changing.
+const TEMPLATES_KEPT = 500;
+interface Engine {
+  liquid: Liquid;
+  parsed: LRUCache<string, Template[]>;
+}
+const html: Engine = {
+  liquid: new Liquid({ outputEscape: 'escape', strictFilters: true, locale: 'en-US' }),
+  parsed: new LRUCache({ max: TEMPLATES_KEPT }),
+};
+const text: Engine = {
+  liquid: new Liquid({ strictFilters: true, locale: 'en-US' }),
+  parsed: new LRUCache({ max: TEMPLATES_KEPT }),
+};
 
 /** Renders a template as plain text (SMS, subjects). */
 export function renderText(source: string, syntax: TemplateSyntax, vars: TemplateVariables): string {
@@ -55,13 +69,12 @@ export function renderTextFromHtml(
   let textSource = derivedText.get(htmlSource);
   if (textSource === undefined) {
     textSource = htmlToText(htmlSource);
-    if (derivedText.size > 500) derivedText.clear();
     derivedText.set(htmlSource, textSource);
   }
   return renderText(textSource, syntax, vars);
 }
 
-const derivedText = new Map<string, string>();
+const derivedText = new LRUCache<string, string>({ max: TEMPLATES_KEPT });
 
 /** Plain text from HTML: links as `text [url]`, no wrapping, and no upper-casing that would break a `{{ tag }}`. */
 export function htmlToText(html: string): string {
@@ -104,7 +117,7 @@ export function validateTemplate(
 }
 
 function render(
-  engine: Liquid,
+  engine: Engine,
   source: string,
   syntax: TemplateSyntax,
   vars: TemplateVariables,
@@ -116,14 +129,12 @@ function render(
       .replaceAll('@@link@@', escapeValue(vars.link ?? ''));
   }
   try {
-    const key = `${engine === html ? 'html' : 'text'}:${source}`;
-    let templates = parsed.get(key);
+    let templates = engine.parsed.get(source);
     if (!templates) {
-      templates = engine.parse(source);
-      if (parsed.size > 500) parsed.clear();
-      parsed.set(key, templates);
+      templates = engine.liquid.parse(source);
+      engine.parsed.set(source, templates);
     }
-    return engine.renderSync(templates, vars) as string;
+    return engine.liquid.renderSync(templates, vars) as string;
   } catch (error) {
     throw new TemplateError(`template error: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -1,39 +1,39 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal } from './http-api.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { type ProviderAnswer, postToProvider } from '../provider-http.ts';
+import { Credential, defineProvider, Text } from '../provider-settings.ts';
+import { ApiBaseUrl, type ApiCall, describe, refusal } from './api-call.ts';
 import { secretForms } from './redaction.ts';
-import { senderOf } from './sender.ts';
-import { defaultSender, SettingsBlock } from './settings.ts';
+import { SenderSettings, senderOf } from './sender.ts';
 
-/**
- * Mailgun's messages API. Settings under `options.mailgun`: `api_key` and `domain` (the sending
- * domain, both required) and `base_url` (default https://api.mailgun.net; https://api.eu.mailgun.net
- * for EU domains).
- */
-export const mailgunFactory: ProviderFactory = {
+/** Mailgun's messages API, with its settings under `options.mailgun`. */
+export const mailgunFactory = defineProvider({
   name: 'mailgun',
   channel: 'email',
-  secretKeys: ['mailgun.api_key'],
-  create(options) {
-    const settings = new SettingsBlock(options, 'mailgun');
-    const apiKey = settings.string('api_key', true);
-    const domain = settings.string('domain', true);
-    const baseUrl = settings.baseUrl('base_url', 'https://api.mailgun.net');
-    const problems = [...settings.problems];
-    if (domain !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(domain)) {
-      problems.push('mailgun.domain must be a domain name, e.g. mg.example.com');
-    }
-    const from = defaultSender(options, problems);
-    if (problems.length > 0 || apiKey === undefined || domain === undefined) return { problems };
-    return new MailgunProvider(apiKey, `${baseUrl}/v3/${domain}/messages`, from);
-  },
-};
+  settings: Type.Object({
+    mailgun: Type.Object(
+      {
+        api_key: Credential(),
+        /** The sending domain. */
+        domain: Text({
+          pattern: '^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$',
+          mustBe: 'a domain name, e.g. mg.example.com',
+        }),
+        /** https://api.eu.mailgun.net for EU domains. */
+        base_url: ApiBaseUrl('https://api.mailgun.net'),
+      },
+      { default: {} },
+    ),
+    ...SenderSettings,
+  }),
+  make: ({ mailgun, email }) =>
+    new MailgunProvider(
+      mailgun.api_key,
+      `${mailgun.base_url.replace(/\/+$/, '')}/v3/${mailgun.domain}/messages`,
+      email?.from ?? null,
+    ),
+});
 
 class MailgunProvider implements Provider {
   readonly name = 'mailgun';
@@ -49,7 +49,7 @@ class MailgunProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const form = new URLSearchParams({
       from: sender.text,
       to: message.to,
@@ -69,7 +69,7 @@ class MailgunProvider implements Provider {
       body: form.toString(),
       secrets: secretForms(this.#apiKey, basic),
     };
-    const answer = await post(call, context.signal);
+    const answer = await postToProvider(call, context.signal);
     if (answer.status === 200) {
       const id = (answer.body as { id?: unknown } | null)?.id;
       return { providerMessageId: typeof id === 'string' ? id : null };
@@ -78,7 +78,7 @@ class MailgunProvider implements Provider {
   }
 }
 
-function mailgunRefusal(call: ApiCall, answer: ApiAnswer): ProviderError {
+function mailgunRefusal(call: ApiCall, answer: ProviderAnswer): ProviderError {
   const body = answer.body;
   const detail =
     typeof body === 'string'

@@ -1,36 +1,36 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal, retryDelay } from './http-api.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { type ProviderAnswer, postToProvider, retryDelay } from '../provider-http.ts';
+import { Credential, defineProvider, Text } from '../provider-settings.ts';
+import { ApiBaseUrl, type ApiCall, describe, refusal } from './api-call.ts';
 import { secretForms } from './redaction.ts';
-import { senderOf } from './sender.ts';
-import { defaultSender, SettingsBlock } from './settings.ts';
+import { SenderSettings, senderOf } from './sender.ts';
 
-/**
- * Postmark's single-email API. Settings under `options.postmark`: `server_token` (required),
- * `message_stream` (default: the server's transactional stream) and `base_url`
- * (default https://api.postmarkapp.com).
- */
-export const postmarkFactory: ProviderFactory = {
+/** Postmark's single-email API, with its settings under `options.postmark`. */
+export const postmarkFactory = defineProvider({
   name: 'postmark',
   channel: 'email',
-  secretKeys: ['postmark.server_token'],
-  create(options) {
-    const settings = new SettingsBlock(options, 'postmark');
-    const token = settings.string('server_token', true);
-    const stream = settings.string('message_stream');
-    const baseUrl = settings.baseUrl('base_url', 'https://api.postmarkapp.com');
-    const problems = [...settings.problems];
-    const from = defaultSender(options, problems);
-    if (problems.length > 0 || token === undefined) return { problems };
-    return new PostmarkProvider(token, stream ?? null, baseUrl, from);
-  },
-};
+  settings: Type.Object({
+    postmark: Type.Object(
+      {
+        server_token: Credential(),
+        /** Default: the server's transactional stream. */
+        message_stream: Type.Optional(Text()),
+        base_url: ApiBaseUrl('https://api.postmarkapp.com'),
+      },
+      { default: {} },
+    ),
+    ...SenderSettings,
+  }),
+  make: ({ postmark, email }) =>
+    new PostmarkProvider(
+      postmark.server_token,
+      postmark.message_stream ?? null,
+      postmark.base_url.replace(/\/+$/, ''),
+      email?.from ?? null,
+    ),
+});
 
 /** Postmark ErrorCodes worth retrying: 100 maintenance, 429 rate limit. The rest are for good. */
 const TRANSIENT_ERROR_CODES = new Set([100, 429]);
@@ -51,7 +51,7 @@ class PostmarkProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const call: ApiCall = {
       label: 'Postmark',
       url: `${this.#baseUrl}/email`,
@@ -70,7 +70,7 @@ class PostmarkProvider implements Provider {
       }),
       secrets: secretForms(this.#token),
     };
-    const answer = await post(call, context.signal);
+    const answer = await postToProvider(call, context.signal);
     const result = postmarkResult(answer.body);
     if (answer.status === 200 && (result.ErrorCode ?? 0) === 0) {
       return { providerMessageId: typeof result.MessageID === 'string' ? result.MessageID : null };
@@ -95,7 +95,7 @@ function postmarkResult(body: unknown): PostmarkResult {
   };
 }
 
-function postmarkRefusal(call: ApiCall, answer: ApiAnswer, result: PostmarkResult): ProviderError {
+function postmarkRefusal(call: ApiCall, answer: ProviderAnswer, result: PostmarkResult): ProviderError {
   const code = result.ErrorCode;
   const details = { status: answer.status, ...(code === undefined ? {} : { providerCode: code }) };
   if (answer.status === 401 || code === 10) {

@@ -1,34 +1,30 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
-import { type ApiAnswer, type ApiCall, describe, post, refusal } from './http-api.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { type ProviderAnswer, postToProvider, succeeded } from '../provider-http.ts';
+import { Credential, defineProvider } from '../provider-settings.ts';
+import { ApiBaseUrl, type ApiCall, describe, refusal } from './api-call.ts';
 import { secretForms } from './redaction.ts';
-import { senderOf } from './sender.ts';
-import { defaultSender, SettingsBlock } from './settings.ts';
+import { SenderSettings, senderOf } from './sender.ts';
 
-/**
- * SendGrid's v3 Mail Send API. Settings under `options.sendgrid`: `api_key` (required) and
- * `base_url` (default https://api.sendgrid.com; https://api.eu.sendgrid.com for EU subusers).
- */
-export const sendgridFactory: ProviderFactory = {
+/** SendGrid's v3 Mail Send API, with its settings under `options.sendgrid`. */
+export const sendgridFactory = defineProvider({
   name: 'sendgrid',
   channel: 'email',
-  secretKeys: ['sendgrid.api_key'],
-  create(options) {
-    const settings = new SettingsBlock(options, 'sendgrid');
-    const apiKey = settings.string('api_key', true);
-    const baseUrl = settings.baseUrl('base_url', 'https://api.sendgrid.com');
-    const problems = [...settings.problems];
-    const from = defaultSender(options, problems);
-    if (problems.length > 0 || apiKey === undefined) return { problems };
-    return new SendGridProvider(apiKey, baseUrl, from);
-  },
-};
+  settings: Type.Object({
+    sendgrid: Type.Object(
+      {
+        api_key: Credential(),
+        /** https://api.eu.sendgrid.com for EU subusers. */
+        base_url: ApiBaseUrl('https://api.sendgrid.com'),
+      },
+      { default: {} },
+    ),
+    ...SenderSettings,
+  }),
+  make: ({ sendgrid, email }) =>
+    new SendGridProvider(sendgrid.api_key, sendgrid.base_url.replace(/\/+$/, ''), email?.from ?? null),
+});
 
 class SendGridProvider implements Provider {
   readonly name = 'sendgrid';
@@ -44,7 +40,7 @@ class SendGridProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     const call: ApiCall = {
       label: 'SendGrid',
       url: `${this.#baseUrl}/v3/mail/send`,
@@ -65,15 +61,15 @@ class SendGridProvider implements Provider {
       }),
       secrets: secretForms(this.#apiKey),
     };
-    const answer = await post(call, context.signal);
-    if (answer.status >= 200 && answer.status < 300) {
+    const answer = await postToProvider(call, context.signal);
+    if (succeeded(answer)) {
       return { providerMessageId: answer.headers.get('x-message-id') };
     }
     throw sendgridRefusal(call, answer);
   }
 }
 
-function sendgridRefusal(call: ApiCall, answer: ApiAnswer): ProviderError {
+function sendgridRefusal(call: ApiCall, answer: ProviderAnswer): ProviderError {
   const detail = errorMessages(answer.body);
   if (answer.status === 401) {
     return new ProviderError('permanent', describe(call, 401, detail ?? 'the API key was refused'), {

@@ -1,58 +1,55 @@
 import type { Transporter } from 'nodemailer';
+import { type Static, Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { blockOf, Credential, defineProvider, Port, Text } from '../provider-settings.ts';
 import { redact, secretForms } from './redaction.ts';
-import { senderOf } from './sender.ts';
-import { defaultSender, SettingsBlock } from './settings.ts';
+import { SenderSettings, senderOf } from './sender.ts';
 
-/**
- * Any SMTP server, through nodemailer. Settings under `options.smtp`: `host` (required), `port`
- * (587, or 465 with `secure`), `secure` (TLS from the first byte; default port === 465),
- * `require_tls` (refuse to send unless STARTTLS succeeds; default true except on localhost),
- * `user` and `pass`, `tls_reject_unauthorized` (default true) and `ca` (PEM, for a private CA).
- */
-export const smtpFactory: ProviderFactory = {
+const SmtpSettings = Type.Object({
+  smtp: Type.Object(
+    {
+      host: Text(),
+      /** TLS from the first byte; default: port === 465. */
+      secure: Type.Optional(Type.Boolean()),
+      /** 587, or 465 with `secure`. */
+      port: Type.Optional(Port()),
+      /** Refuse to send unless STARTTLS succeeds; default true except on localhost. */
+      require_tls: Type.Optional(Type.Boolean()),
+      user: Type.Optional(Text()),
+      pass: Type.Optional(Credential()),
+      tls_reject_unauthorized: Type.Boolean({ default: true }),
+      /** PEM, for a private CA. */
+      ca: Type.Optional(Text()),
+    },
+    { default: {} },
+  ),
+  ...SenderSettings,
+});
+
+/** Any SMTP server, through nodemailer, with its settings under `options.smtp`. */
+export const smtpFactory = defineProvider({
   name: 'smtp',
   channel: 'email',
-  secretKeys: ['smtp.pass'],
-  create(options) {
-    const settings = new SettingsBlock(options, 'smtp');
-    const host = settings.string('host', true);
-    const secureSetting = settings.optionalBoolean('secure');
-    const port = settings.port('port', secureSetting ? 465 : 587);
-    const secure = secureSetting ?? port === 465;
-    const requireTls = settings.boolean('require_tls', !LOCAL_HOSTS.has(host ?? ''));
-    const user = settings.string('user');
-    const pass = settings.string('pass');
-    const rejectUnauthorized = settings.boolean('tls_reject_unauthorized', true);
-    const ca = settings.string('ca');
-    const problems = [...settings.problems];
+  settings: SmtpSettings,
+  check(given) {
+    const { user, pass, ca } = blockOf(given.smtp);
+    const problems: string[] = [];
     if (user !== undefined && pass === undefined)
       problems.push('smtp.pass is required when smtp.user is set');
     if (pass !== undefined && user === undefined)
       problems.push('smtp.user is required when smtp.pass is set');
-    if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+    if (typeof ca === 'string' && !ca.includes('-----BEGIN CERTIFICATE-----')) {
       problems.push('smtp.ca must be a PEM certificate (-----BEGIN CERTIFICATE-----...)');
     }
-    const from = defaultSender(options, problems);
-    if (problems.length > 0 || host === undefined) return { problems };
-    const auth = user !== undefined && pass !== undefined ? { user, pass } : null;
-    return new SmtpProvider(
-      { host, port, secure, requireTls, auth, rejectUnauthorized, ca: ca ?? null },
-      from,
-    );
+    return problems;
   },
-};
+  make: ({ smtp, email }) => new SmtpProvider(transportOf(smtp), email?.from ?? null),
+});
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
 
-interface SmtpSettings {
+interface TransportSettings {
   host: string;
   port: number;
   secure: boolean;
@@ -60,6 +57,21 @@ interface SmtpSettings {
   auth: { user: string; pass: string } | null;
   rejectUnauthorized: boolean;
   ca: string | null;
+}
+
+/** The transport's settings, with the defaults that depend on other settings. */
+function transportOf(smtp: Static<typeof SmtpSettings>['smtp']): TransportSettings {
+  const port = smtp.port ?? (smtp.secure ? 465 : 587);
+  const { user, pass } = smtp;
+  return {
+    host: smtp.host,
+    port,
+    secure: smtp.secure ?? port === 465,
+    requireTls: smtp.require_tls ?? !LOCAL_HOSTS.has(smtp.host),
+    auth: user !== undefined && pass !== undefined ? { user, pass } : null,
+    rejectUnauthorized: smtp.tls_reject_unauthorized,
+    ca: smtp.ca ?? null,
+  };
 }
 
 /**
@@ -70,12 +82,12 @@ interface SmtpSettings {
 class SmtpProvider implements Provider {
   readonly name = 'smtp';
   readonly channel = 'email';
-  readonly #settings: SmtpSettings;
+  readonly #settings: TransportSettings;
   #transporter: Promise<Transporter> | undefined;
   readonly #from: string | null;
   readonly #secrets: string[];
 
-  constructor(settings: SmtpSettings, from: string | null) {
+  constructor(settings: TransportSettings, from: string | null) {
     this.#from = from;
     const { user = '', pass = '' } = settings.auth ?? {};
     this.#secrets = settings.auth ? secretForms(pass, `\0${user}\0${pass}`, `${user}\0${user}\0${pass}`) : [];
@@ -106,7 +118,7 @@ class SmtpProvider implements Provider {
   }
 
   async send(message: OutboundMessage, context: SendContext): Promise<SendResult> {
-    const sender = senderOf(message, this.#from);
+    const sender = await senderOf(message, this.#from);
     try {
       this.#transporter ??= this.#transport();
       const transporter = await this.#transporter;

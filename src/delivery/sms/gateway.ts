@@ -1,36 +1,52 @@
 import { SignJWT } from 'jose';
+import { type Static, Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
-import { field, httpRefusal, parseJson, postToProvider } from './http-call.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { field, httpRefusal, postToProvider, succeeded } from '../provider-http.ts';
+import { blockOf, defineProvider, HttpUrl, isOn, Switch, Text } from '../provider-settings.ts';
 import { smsRecipient } from './phone-numbers.ts';
-import { SettingsReader } from './settings.ts';
+
+const GatewayAuthentication = Type.Object(
+  {
+    // Case aside, "bearer" is the only method Auth0 has.
+    method: Type.Optional(Text({ pattern: '^[Bb][Ee][Aa][Rr][Ee][Rr]$', mustBe: '"bearer"' })),
+    subject: Text(),
+    audience: Text(),
+    secret: Text(),
+    secret_base64_encoded: Type.Optional(Switch()),
+  },
+  // The whole block is sealed at rest: it holds the signing secret.
+  { credential: true },
+);
 
 /**
  * Auth0's custom SMS gateway (`provider: "sms_gateway"`): a JSON POST of `{ recipient, body, sender }`
  * to `gateway_url`, plus `req` (the start request's ip, user agent and language) with
  * `forward_req_info`, and a short-lived HS256 bearer JWT with `gateway_authentication`.
  */
-export const smsGatewayFactory: ProviderFactory = {
+export const smsGatewayFactory = defineProvider({
   name: 'sms_gateway',
   channel: 'sms',
-  secretKeys: ['gateway_authentication'],
-  create(options) {
-    const settings = new SettingsReader(options);
-    const url = settings.url('gateway_url');
-    const from = settings.optionalString('from');
-    const forwardRequestInfo = settings.boolean('forward_req_info');
-    const authentication = settings.object('gateway_authentication');
-    const bearer = authentication ? readBearer(authentication) : undefined;
-    if (settings.problems.length > 0) return { problems: settings.problems };
-    return new SmsGatewayProvider(url, from, forwardRequestInfo, bearer);
+  settings: Type.Object({
+    gateway_url: HttpUrl(),
+    from: Type.Optional(Text()),
+    forward_req_info: Type.Optional(Switch()),
+    gateway_authentication: Type.Optional(GatewayAuthentication),
+  }),
+  check(given) {
+    const { secret, secret_base64_encoded } = blockOf(given.gateway_authentication);
+    return isOn(secret_base64_encoded) && typeof secret === 'string' && !decodeSecret(secret)
+      ? ['gateway_authentication.secret is not valid base64']
+      : [];
   },
-};
+  make: (settings) =>
+    new SmsGatewayProvider(
+      new URL(settings.gateway_url).href,
+      settings.from,
+      isOn(settings.forward_req_info),
+      settings.gateway_authentication && bearerOf(settings.gateway_authentication),
+    ),
+});
 
 /** How long the gateway's bearer token lives: one hour, as Auth0's do. */
 const TOKEN_LIFETIME = '1h';
@@ -59,12 +75,16 @@ class SmsGatewayProvider implements Provider {
     };
     if (this.bearer) headers.authorization = `Bearer ${await bearerToken(this.bearer)}`;
     const answer = await postToProvider(
-      this.url,
-      { headers, body: JSON.stringify(this.payload(message, context)) },
+      {
+        url: this.url,
+        headers,
+        body: JSON.stringify(this.payload(message, context)),
+        label: 'the SMS provider',
+      },
       context.signal,
     );
-    if (answer.status >= 200 && answer.status < 300) {
-      return { providerMessageId: messageId(parseJson(answer)) };
+    if (succeeded(answer)) {
+      return { providerMessageId: messageId(answer.body) };
     }
     if (answer.status === 401 || answer.status === 403) {
       throw new ProviderError(
@@ -89,15 +109,12 @@ class SmsGatewayProvider implements Provider {
   }
 }
 
-function readBearer(settings: SettingsReader): BearerSettings | undefined {
-  settings.matching('method', /^bearer$/i, '"bearer"', false);
-  const subject = settings.requiredString('subject');
-  const audience = settings.requiredString('audience');
-  const secret = settings.requiredString('secret');
-  const base64 = settings.boolean('secret_base64_encoded');
-  const key = base64 ? decodeSecret(secret) : new TextEncoder().encode(secret);
-  if (base64 && secret && !key) settings.problems.push('gateway_authentication.secret is not valid base64');
-  return key ? { subject, audience, key } : undefined;
+function bearerOf(authentication: Static<typeof GatewayAuthentication>): BearerSettings {
+  const { subject, audience, secret } = authentication;
+  const key = isOn(authentication.secret_base64_encoded)
+    ? (decodeSecret(secret) as Uint8Array)
+    : new TextEncoder().encode(secret);
+  return { subject, audience, key };
 }
 
 /** Auth0 documents the encoded secret as base64url; plain base64 is accepted too. */

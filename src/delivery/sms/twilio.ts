@@ -1,55 +1,53 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
 import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  retryAfterMs,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
-import { field, httpRefusal, type ProviderAnswer, parseJson, postToProvider } from './http-call.ts';
+  field,
+  httpRefusal,
+  type ProviderAnswer,
+  postToProvider,
+  retryDelay,
+  succeeded,
+} from '../provider-http.ts';
+import { Credential, defineProvider, HttpUrl, Text } from '../provider-settings.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
-import { SettingsReader } from './settings.ts';
 
 /**
- * Twilio Programmable Messaging, configured with the option names Auth0 uses: `twilio_sid`,
- * `twilio_token`, and `from` or `messaging_service_sid`; `twilio_base_url` points elsewhere than
- * https://api.twilio.com (a regional edge, or a test server).
+ * Twilio Programmable Messaging, configured with the option names Auth0 uses; `twilio_base_url`
+ * points elsewhere than Twilio's API (a regional edge, or a test server).
  */
-export const twilioFactory: ProviderFactory = {
+export const twilioFactory = defineProvider({
   name: 'twilio',
   channel: 'sms',
-  secretKeys: ['twilio_token'],
-  create(options) {
-    const settings = new SettingsReader(options);
-    const accountSid = settings.matching(
-      'twilio_sid',
-      /^AC[0-9a-fA-F]{32}$/,
-      'a Twilio Account SID (AC followed by 32 hex digits)',
-      true,
-    );
-    const authToken = settings.requiredString('twilio_token');
-    const reported = settings.problems.length;
-    const messagingServiceSid = settings.matching(
-      'messaging_service_sid',
-      /^MG[0-9a-fA-F]{32}$/,
-      'a Twilio Messaging Service SID (MG followed by 32 hex digits)',
-      false,
-    );
-    const from = settings.optionalString('from');
-    if (!from && !messagingServiceSid && settings.problems.length === reported) {
-      settings.problems.push('from or messaging_service_sid is required');
-    }
-    const baseUrl = settings.url('twilio_base_url', 'https://api.twilio.com').replace(/\/+$/, '');
-    if (settings.problems.length > 0 || !accountSid) return { problems: settings.problems };
+  settings: Type.Object({
+    twilio_sid: Text({
+      pattern: '^AC[0-9a-fA-F]{32}$',
+      mustBe: 'a Twilio Account SID (AC followed by 32 hex digits)',
+    }),
+    twilio_token: Credential(),
+    messaging_service_sid: Type.Optional(
+      Text({
+        pattern: '^MG[0-9a-fA-F]{32}$',
+        mustBe: 'a Twilio Messaging Service SID (MG followed by 32 hex digits)',
+      }),
+    ),
+    from: Type.Optional(Text()),
+    twilio_base_url: HttpUrl({ default: 'https://api.twilio.com' }),
+  }),
+  check: ({ from, messaging_service_sid }) =>
+    from === undefined && messaging_service_sid === undefined
+      ? ['from or messaging_service_sid is required']
+      : [],
+  make(settings) {
     // With a Messaging Service, the service's sender pool picks the number; a `from` set as well is
     // not sent, so the two can never disagree.
-    const sender = messagingServiceSid
-      ? { MessagingServiceSid: messagingServiceSid }
-      : { From: senderId(from ?? '', 'keep') };
-    return new TwilioProvider(accountSid, authToken, sender, baseUrl);
+    const sender = settings.messaging_service_sid
+      ? { MessagingServiceSid: settings.messaging_service_sid }
+      : { From: senderId(settings.from ?? '', 'keep') };
+    const baseUrl = new URL(settings.twilio_base_url).href.replace(/\/+$/, '');
+    return new TwilioProvider(settings.twilio_sid, settings.twilio_token, sender, baseUrl);
   },
-};
+});
 
 /** What Twilio's error codes mean for a login code, in words fit for an API caller. */
 const PERMANENT_CODES: Record<number, string> = {
@@ -78,19 +76,20 @@ class TwilioProvider implements Provider {
     const url = `${this.baseUrl}/2010-04-01/Accounts/${this.accountSid}/Messages.json`;
     const credentials = Buffer.from(`${this.accountSid}:${this.authToken}`).toString('base64');
     const answer = await postToProvider(
-      url,
       {
+        url,
         headers: {
           authorization: `Basic ${credentials}`,
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
         body: new URLSearchParams({ To: to, ...this.sender, Body: message.text }).toString(),
+        label: 'the SMS provider',
       },
       context.signal,
     );
-    if (answer.status >= 200 && answer.status < 300) {
-      const sid = field(parseJson(answer), 'sid');
+    if (succeeded(answer)) {
+      const sid = field(answer.body, 'sid');
       return { providerMessageId: typeof sid === 'string' ? sid : null };
     }
     throw refusal(answer);
@@ -102,14 +101,13 @@ class TwilioProvider implements Provider {
  * own `message` is never passed on: some quote the request URL, which holds the Account SID.
  */
 function refusal(answer: ProviderAnswer): ProviderError {
-  const code = field(parseJson(answer), 'code');
+  const code = field(answer.body, 'code');
   const twilioCode = typeof code === 'number' && Number.isInteger(code) ? code : undefined;
   if (twilioCode === TOO_MANY_REQUESTS || answer.status === 429) {
-    const wait = retryAfterMs(answer.headers.get('retry-after'));
     return new ProviderError('transient', 'the provider is limiting the rate of messages', {
       status: answer.status,
       ...(twilioCode === undefined ? {} : { providerCode: twilioCode }),
-      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      ...retryDelay(answer),
     });
   }
   const known = twilioCode === undefined ? undefined : PERMANENT_CODES[twilioCode];

@@ -1,35 +1,33 @@
+import { Type } from 'typebox';
 import type { OutboundMessage } from '../message.ts';
-import {
-  type Provider,
-  ProviderError,
-  type ProviderFactory,
-  type SendContext,
-  type SendResult,
-} from '../provider.ts';
+import { type Provider, ProviderError, type SendContext, type SendResult } from '../provider.ts';
+import { field, httpRefusal, type ProviderAnswer, postToProvider, succeeded } from '../provider-http.ts';
+import { Credential, defineProvider, HttpUrl, Text } from '../provider-settings.ts';
 import { smsLength } from '../sms-segments.ts';
-import { field, httpRefusal, type ProviderAnswer, parseJson, postToProvider } from './http-call.ts';
 import { senderId, smsRecipient } from './phone-numbers.ts';
-import { SettingsReader } from './settings.ts';
 
 /**
  * Vonage's SMS API (formerly Nexmo): a form POST to `{vonage_base_url}/sms/json` with `api_key`,
  * `api_secret`, `from`, `to` (digits, no `+`) and `text`. Vonage answers HTTP 200 even when it
  * refuses, with a `status` per message part; `"0"` means accepted.
  */
-export const vonageFactory: ProviderFactory = {
+export const vonageFactory = defineProvider({
   name: 'vonage',
   channel: 'sms',
-  secretKeys: ['vonage_api_secret'],
-  create(options) {
-    const settings = new SettingsReader(options);
-    const apiKey = settings.requiredString('vonage_api_key');
-    const apiSecret = settings.requiredString('vonage_api_secret');
-    const from = settings.requiredString('from');
-    const baseUrl = settings.url('vonage_base_url', 'https://rest.nexmo.com').replace(/\/+$/, '');
-    if (settings.problems.length > 0) return { problems: settings.problems };
-    return new VonageProvider(apiKey, apiSecret, senderId(from, 'drop'), baseUrl);
-  },
-};
+  settings: Type.Object({
+    vonage_api_key: Text(),
+    vonage_api_secret: Credential(),
+    from: Text(),
+    vonage_base_url: HttpUrl({ default: 'https://rest.nexmo.com' }),
+  }),
+  make: (settings) =>
+    new VonageProvider(
+      settings.vonage_api_key,
+      settings.vonage_api_secret,
+      senderId(settings.from, 'drop'),
+      new URL(settings.vonage_base_url).href.replace(/\/+$/, ''),
+    ),
+});
 
 /** Vonage's statuses worth retrying (https://developer.vonage.com/api-errors/sms). */
 const TRANSIENT_STATUSES: Record<string, string> = {
@@ -79,17 +77,18 @@ class VonageProvider implements Provider {
     // Without `unicode`, Vonage sends GSM-7 and mangles anything outside it (accents, Cyrillic, CJK).
     if (smsLength(message.text).encoding !== 'GSM-7') form.set('type', 'unicode');
     const answer = await postToProvider(
-      `${this.baseUrl}/sms/json`,
       {
+        url: `${this.baseUrl}/sms/json`,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: form.toString(),
+        label: 'the SMS provider',
       },
       context.signal,
     );
     if (answer.status === 401) {
       throw new ProviderError('permanent', PERMANENT_STATUSES['4'] as string, { status: 401 });
     }
-    if (answer.status < 200 || answer.status >= 300) {
+    if (!succeeded(answer)) {
       throw httpRefusal(answer, `the provider answered HTTP ${answer.status}`);
     }
     return accepted(answer);
@@ -102,7 +101,7 @@ class VonageProvider implements Provider {
  * is. Vonage's `error-text` is not passed on, so nothing it echoes can reach an API caller.
  */
 function accepted(answer: ProviderAnswer): SendResult {
-  const parts = field(parseJson(answer), 'messages');
+  const parts = field(answer.body, 'messages');
   if (!Array.isArray(parts) || parts.length === 0) {
     // The provider may or may not have sent it; a second code is better than none.
     throw new ProviderError('transient', 'the provider gave an answer that could not be read', {

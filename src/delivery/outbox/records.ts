@@ -1,5 +1,5 @@
-import type { Store } from '../core/ports/store.ts';
-import { isDatabaseUnavailable } from '../store/unavailable.ts';
+import type { Store } from '../../core/ports/store.ts';
+import { isDatabaseUnavailable } from '../../store/unavailable.ts';
 
 type MessagePatch = Parameters<Store['updateOutboxMessage']>[1];
 type Attempt = Parameters<Store['putOutboxAttempt']>[0];
