@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/schema.ts';
 import type { OutboxMessage } from '../core/model.ts';
 import type { Delivery, DeliveryFailure, LoginMessage } from '../core/ports/delivery.ts';
-import type { Store } from '../core/ports/store.ts';
+import type { ConnectionStore, OutboxStore } from '../core/ports/store.ts';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { Clock, Random } from '../core/sources.ts';
 import type { Metrics } from '../metrics.ts';
@@ -52,7 +52,7 @@ export class Outbox implements Delivery {
   private readonly polls: FailureStreak;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: OutboxStore & ConnectionStore,
     private readonly registry: ProviderRegistry,
     private readonly clock: Clock,
     private readonly random: Random,
