@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, Migrator, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type {
   Application,
   Connection,
@@ -23,24 +23,9 @@ import type {
 import { ExpiringCache } from './expiring-cache.ts';
 import type { StoreHealth } from './health.ts';
 import { purgeExpiredRows } from './housekeeping.ts';
-import { migrationProvider } from './migrations.ts';
+import { type MigrationSetup, migrateToLatest } from './migrator.ts';
 import { Prepared, slotsFor } from './prepared.ts';
 import type { Database, InboxMessageRow, LoginCodeRow, RefreshTokenRow, UserRow } from './tables.ts';
-
-export interface MigrationSetup {
-  /**
-   * PostgreSQL: makes the schema the tables go into (if one is named) and returns its name. Kysely
-   * looks for its migration tables in every schema unless told which, so two databases in two
-   * schemas of one server would see each other's. (The migrator itself holds an advisory lock.)
-   */
-  schema?: () => Promise<string | undefined>;
-  /**
-   * Where the migrations run. SQLite: holding the database's write lock, so that processes
-   * starting at once on one file migrate one after the other (Kysely locks only within a process
-   * there). PostgreSQL: on a connection without the statement timeout.
-   */
-  session?: <T>(run: (db: Kysely<Database>) => Promise<T>) => Promise<T>;
-}
 
 /** The setting readiness writes to, while the store cannot write, to find out whether it can again. */
 const WRITE_PROBE_KEY = 'store.write_probe';
@@ -76,26 +61,8 @@ export class KyselyStore implements Store {
   private readonly applications: ExpiringCache<Application | undefined>;
   private readonly connections: ExpiringCache<Connection | undefined>;
 
-  async migrate(): Promise<string[]> {
-    const schema = await this.migrations.schema?.();
-    const run = async (db: Kysely<Database>) => {
-      const migrator = new Migrator({
-        db,
-        provider: migrationProvider,
-        // Names are '0001_…': byte order is their order, with no collation data loaded from ICU.
-        nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
-        ...(schema !== undefined && { migrationTableSchema: schema }),
-      });
-      const { error, results = [] } = await migrator.migrateToLatest();
-      const failed = results.find((r) => r.status === 'Error');
-      // Thrown, so that an exclusive run rolls the whole set back.
-      if (error || failed)
-        throw new Error(
-          `migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`,
-        );
-      return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    };
-    return this.migrations.session ? this.migrations.session(run) : run(this.db);
+  migrate(): Promise<string[]> {
+    return migrateToLatest(this.db, this.migrations);
   }
 
   async close(): Promise<void> {
