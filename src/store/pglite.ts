@@ -10,7 +10,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { ConnectionCodec } from '../core/ports/store.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { currentSchema } from './postgres.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
 import type { Database } from './tables.ts';
@@ -22,7 +22,7 @@ import type { Database } from './tables.ts';
  */
 export function openPgliteStore(pglite: PGlite, connectionCodec?: ConnectionCodec): KyselyStore {
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
-  return new KyselyStore(db, connectionCodec, { schema: () => currentSchema(db) });
+  return kyselyStore(db, { connectionCodec, migrations: { schema: () => currentSchema(db) } });
 }
 
 class PgliteDialect implements Dialect {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
 import type { Database } from './tables.ts';
 
@@ -41,10 +41,9 @@ export function openSqliteStore(
     health,
   );
   const db = new Kysely<Database>({ dialect: new SqliteThreadDialect(thread) });
-  return new KyselyStore(
-    db,
+  return kyselyStore(db, {
     connectionCodec,
-    {
+    migrations: {
       // BEGIN IMMEDIATE takes the write lock (another process waits, up to busy_timeout, on its own
       // BEGIN IMMEDIATE), and the whole migration run commits or rolls back as one.
       // Stores of one process on one file take turns first, so that they never wait on each other's
@@ -66,8 +65,8 @@ export function openSqliteStore(
           }),
         ),
     },
-    { health },
-  );
+    health,
+  });
 }
 
 const turns = new Map<string, Promise<unknown>>();
