@@ -6,7 +6,7 @@ import type {
   ConnectionStore,
   SettingsStore,
 } from '../core/ports/store.ts';
-import { ExpiringCache } from './expiring-cache.ts';
+import { ReadCache } from './read-cache.ts';
 import type { Database } from './tables.ts';
 
 /**
@@ -43,7 +43,7 @@ export function settingsStore(db: Kysely<Database>): SettingsStore {
 }
 
 export function applicationStore(db: Kysely<Database>, cacheMs = CONFIG_CACHE_MS): ApplicationStore {
-  const cache = new ExpiringCache<Application | undefined>(cacheMs);
+  const cache = new ReadCache<Application | undefined>(cacheMs);
   async function read(clientId: string): Promise<Application | undefined> {
     const row = await db
       .selectFrom('applications')
@@ -65,11 +65,11 @@ export function applicationStore(db: Kysely<Database>, cacheMs = CONFIG_CACHE_MS
         .values({ client_id: app.client_id, data, updated_at: Date.now() })
         .onConflict((oc) => oc.column('client_id').doUpdateSet({ data, updated_at: Date.now() }))
         .execute();
-      cache.delete(app.client_id);
+      cache.forget(app.client_id);
     },
     async deleteApplication(clientId) {
       await db.deleteFrom('applications').where('client_id', '=', clientId).execute();
-      cache.delete(clientId);
+      cache.forget(clientId);
     },
   };
 }
@@ -79,7 +79,7 @@ export function connectionStore(
   codec: ConnectionCodec = plainJson,
   cacheMs = CONFIG_CACHE_MS,
 ): ConnectionStore {
-  const cache = new ExpiringCache<Connection | undefined>(cacheMs);
+  const cache = new ReadCache<Connection | undefined>(cacheMs);
   async function read(name: string): Promise<Connection | undefined> {
     const row = await db.selectFrom('connections').select('data').where('name', '=', name).executeTakeFirst();
     return row ? codec.decode(row.data) : undefined;
@@ -97,11 +97,11 @@ export function connectionStore(
         .values({ name: connection.name, data, updated_at: Date.now() })
         .onConflict((oc) => oc.column('name').doUpdateSet({ data, updated_at: Date.now() }))
         .execute();
-      cache.delete(connection.name);
+      cache.forget(connection.name);
     },
     async deleteConnection(name) {
       await db.deleteFrom('connections').where('name', '=', name).execute();
-      cache.delete(name);
+      cache.forget(name);
     },
   };
 }
