@@ -20,9 +20,17 @@ import type { Database } from './tables.ts';
  * PostgreSQL on a machine without a server. The caller makes the PGlite instance, with bigint
  * columns parsed as numbers (`parsers: { 20: Number }`), and owns the package.
  */
-export function openPgliteStore(pglite: PGlite, connectionCodec?: ConnectionCodec): KyselyStore {
+export function openPgliteStore(
+  pglite: PGlite,
+  connectionCodec?: ConnectionCodec,
+  options: { configCacheMs?: number } = {},
+): KyselyStore {
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
-  return kyselyStore(db, { connectionCodec, migrations: { schema: () => currentSchema(db) } });
+  return kyselyStore(db, {
+    connectionCodec,
+    migrations: { schema: () => currentSchema(db) },
+    configCacheMs: options.configCacheMs,
+  });
 }
 
 class PgliteDialect implements Dialect {

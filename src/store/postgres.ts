@@ -37,6 +37,8 @@ export interface PostgresOptions {
   maxWaiting?: number;
   /** Where the outcome of every statement goes (outages are logged there). */
   health?: StoreHealth;
+  /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
+  configCacheMs?: number;
 }
 
 /**
@@ -91,7 +93,12 @@ export function openPostgresStore(
       await migrations.destroy();
     }
   };
-  return kyselyStore(db, { connectionCodec, migrations: { schema, session }, health: guarded.health });
+  return kyselyStore(db, {
+    connectionCodec,
+    migrations: { schema, session },
+    health: guarded.health,
+    configCacheMs: options.configCacheMs,
+  });
 }
 
 /**

@@ -7,6 +7,13 @@ import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
 import type { Database } from './tables.ts';
 
+export interface SqliteOptions {
+  /** Where the outcome of every statement goes (outages are logged there). */
+  health?: StoreHealth;
+  /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
+  configCacheMs?: number;
+}
+
 /**
  * Opens (creating if needed) the SQLite file, on a thread of its own (sqlite-thread.ts): the
  * server's thread goes on with other requests while SQLite works. WAL with synchronous=NORMAL
@@ -16,8 +23,9 @@ import type { Database } from './tables.ts';
 export function openSqliteStore(
   file: string,
   connectionCodec?: ConnectionCodec,
-  health: StoreHealth = new StoreHealth(),
+  options: SqliteOptions = {},
 ): KyselyStore {
+  const health = options.health ?? new StoreHealth();
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // Users, token hashes and sealed credentials: readable by the server's own user only.
@@ -66,6 +74,7 @@ export function openSqliteStore(
         ),
     },
     health,
+    configCacheMs: options.configCacheMs,
   });
 }
 
