@@ -155,7 +155,7 @@ export async function openStore(
       health,
     });
   }
-  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec, health);
+  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec, { health });
 }
 
 /** The master key: TESSERA_MASTER_KEY, else `master.key` in the data directory (made on first start). */

@@ -13,7 +13,7 @@ import {
   signingKey,
 } from './key-schedule.ts';
 import type { SigningKey } from './model.ts';
-import type { Store } from './ports/store.ts';
+import type { SigningKeyStore } from './ports/store.ts';
 import { isSealedText, type SecretBox } from './secret-box.ts';
 import {
   type KeyAlgorithm,
@@ -69,7 +69,7 @@ export class KeySet {
   private reloadFailing = false;
 
   private constructor(
-    private readonly store: Store,
+    private readonly store: SigningKeyStore,
     private readonly box: SecretBox,
     private readonly clock: Clock,
     private readonly options: KeySetOptions,
@@ -80,7 +80,12 @@ export class KeySet {
    * makes a key for each needed algorithm that has none. A master key that cannot open them
    * throws MasterKeyError.
    */
-  static async open(store: Store, box: SecretBox, clock: Clock, options: KeySetOptions): Promise<KeySet> {
+  static async open(
+    store: SigningKeyStore,
+    box: SecretBox,
+    clock: Clock,
+    options: KeySetOptions,
+  ): Promise<KeySet> {
     const set = new KeySet(store, box, clock, options);
     await set.load();
     for (const alg of new Set<KeyAlgorithm>(['RS256', ...(options.algorithms ?? [])])) {

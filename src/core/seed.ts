@@ -1,8 +1,11 @@
 import { ApplicationSchema, ConnectionSchema, PASSWORDLESS_OTP_GRANT } from '../config/schema.ts';
 import { applySchema } from '../config/validate.ts';
 import type { Application, Connection } from './model.ts';
-import type { Store } from './ports/store.ts';
+import type { ApplicationStore, ConnectionStore, SettingsStore } from './ports/store.ts';
 import type { Random } from './sources.ts';
+
+/** What seeding reads and writes. */
+type SeededStore = SettingsStore & ApplicationStore & ConnectionStore;
 
 /** Fills an application's or connection's omitted settings with the schema defaults. */
 export function withApplicationDefaults(app: Partial<Application>): Application {
@@ -21,7 +24,7 @@ export function withConnectionDefaults(connection: Partial<Connection>): Connect
  * Gives applications stored by an earlier version (the Default App, those made by a command) the
  * defaults of settings added since, so that every reader finds each setting set.
  */
-async function fillNewSettings(store: Store): Promise<void> {
+async function fillNewSettings(store: SeededStore): Promise<void> {
   for (const app of await store.listApplications()) {
     const filled = withApplicationDefaults(app);
     if (JSON.stringify(filled) !== JSON.stringify(app)) await store.putApplication(filled);
@@ -41,7 +44,7 @@ const DECLARED = 'config_declared';
  * Default App, later the Management API) is left alone.
  */
 async function forgetUndeclared(
-  store: Store,
+  store: SeededStore,
   declared: { applications: Application[]; connections: Connection[] },
 ): Promise<void> {
   const before = JSON.parse((await store.getSetting(DECLARED)) ?? '{"applications":[],"connections":[]}') as {
@@ -80,7 +83,7 @@ export function defaultAppUrls(issuer: string) {
  * no command or API edits, and its URLs made for another port or issuer would send every link
  * to nothing. A config file that declares its client_id owns it instead.
  */
-async function followIssuer(store: Store, declared: Declared): Promise<void> {
+async function followIssuer(store: SeededStore, declared: Declared): Promise<void> {
   const clientId = await store.getSetting(DEFAULT_APP);
   if (clientId === undefined || declared.applications.some((a) => a.client_id === clientId)) return;
   const app = await store.getApplication(clientId);
@@ -105,7 +108,7 @@ interface Declared {
  * connections delivering through the dev inbox.
  */
 export async function seedStore(
-  store: Store,
+  store: SeededStore,
   random: Random,
   declared: Declared,
   /**

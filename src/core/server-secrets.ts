@@ -1,5 +1,5 @@
 import type { Secrets } from './context.ts';
-import type { Store } from './ports/store.ts';
+import type { ConnectionStore, SettingsStore } from './ports/store.ts';
 import { isSealedText, openStored, type SecretBox, wrongMasterKey } from './secret-box.ts';
 import type { Random } from './sources.ts';
 
@@ -13,7 +13,7 @@ const CHECK_TEXT = 'tessera master key check';
  * The first start of a database keeps a value sealed under its key for the comparison; a database
  * from before that is checked on its sealed provider credentials.
  */
-export async function checkMasterKey(store: Store, box: SecretBox): Promise<void> {
+export async function checkMasterKey(store: SettingsStore & ConnectionStore, box: SecretBox): Promise<void> {
   let check = await store.getSetting(CHECK_SETTING);
   if (check === undefined) {
     try {
@@ -33,7 +33,7 @@ export async function checkMasterKey(store: Store, box: SecretBox): Promise<void
  * before sealing holds them in the clear: they are sealed in place, keeping their values (codes
  * and access tokens issued before stay good).
  */
-export async function loadSecrets(store: Store, box: SecretBox, random: Random): Promise<Secrets> {
+export async function loadSecrets(store: SettingsStore, box: SecretBox, random: Random): Promise<Secrets> {
   const codeKey = await serverSecret(store, box, 'code_hmac_key', random);
   const accessTokenKey = await serverSecret(store, box, 'access_token_key', random);
   const powKey = await serverSecret(store, box, 'pow_hmac_key', random);
@@ -54,7 +54,12 @@ function aesKey(secret: string): Promise<CryptoKey> {
   ]);
 }
 
-async function serverSecret(store: Store, box: SecretBox, name: string, random: Random): Promise<string> {
+async function serverSecret(
+  store: SettingsStore,
+  box: SecretBox,
+  name: string,
+  random: Random,
+): Promise<string> {
   const stored = await store.putSettingIfAbsent(name, await box.seal(random.token(32)));
   if (isSealedText(stored)) return openStored(box, stored, `server secret ${name}`);
   // Instances upgrading at once each write a seal of the same value: whichever lands opens the same.

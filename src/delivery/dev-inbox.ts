@@ -1,5 +1,5 @@
 import type { InboxMessage } from '../core/model.ts';
-import type { Store } from '../core/ports/store.ts';
+import type { DevInboxStore } from '../core/ports/store.ts';
 import type { OutboundMessage } from './message.ts';
 import type { Provider, ProviderFactory } from './provider.ts';
 
@@ -17,7 +17,7 @@ export class DevInbox {
   private sequence = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: DevInboxStore,
     private readonly logger: InboxLogger,
     private readonly newId: () => string,
     private readonly now: () => number,

@@ -1,13 +1,17 @@
 import type { DeleteResult, Kysely } from 'kysely';
-import type { PurgeBefore } from '../core/ports/store.ts';
+import type { PurgeBefore, PurgeStore } from '../core/ports/store.ts';
 import type { Database } from './tables.ts';
 
+export function purgeStore(db: Kysely<Database>): PurgeStore {
+  return { purgeExpired: (before, limit) => purgeExpiredRows(db, before, limit) };
+}
+
 /**
- * The Store's purge (see `Store.purgeExpired`): each delete names at most `limit` rows with a
- * subquery, since DELETE ... LIMIT is not portable SQL. Each condition is one the reading code
- * already refuses (an expired code, an idle session...), so no row a request could use goes.
+ * Each delete names at most `limit` rows with a subquery, since DELETE ... LIMIT is not portable
+ * SQL. Each condition is one the reading code already refuses (an expired code, an idle
+ * session...), so no row a request could use goes.
  */
-export async function purgeExpiredRows(
+async function purgeExpiredRows(
   db: Kysely<Database>,
   before: PurgeBefore,
   limit: number,

@@ -10,7 +10,7 @@ import {
   type QueryResult,
 } from 'kysely';
 import type { ConnectionCodec } from '../core/ports/store.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { currentSchema } from './postgres.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
 import type { Database } from './tables.ts';
@@ -20,9 +20,17 @@ import type { Database } from './tables.ts';
  * PostgreSQL on a machine without a server. The caller makes the PGlite instance, with bigint
  * columns parsed as numbers (`parsers: { 20: Number }`), and owns the package.
  */
-export function openPgliteStore(pglite: PGlite, connectionCodec?: ConnectionCodec): KyselyStore {
+export function openPgliteStore(
+  pglite: PGlite,
+  connectionCodec?: ConnectionCodec,
+  options: { configCacheMs?: number } = {},
+): KyselyStore {
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
-  return new KyselyStore(db, connectionCodec, { schema: () => currentSchema(db) });
+  return kyselyStore(db, {
+    connectionCodec,
+    migrations: { schema: () => currentSchema(db) },
+    configCacheMs: options.configCacheMs,
+  });
 }
 
 class PgliteDialect implements Dialect {

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { GuardedPool } from './postgres-pool.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
 import type { Database } from './tables.ts';
@@ -37,6 +37,8 @@ export interface PostgresOptions {
   maxWaiting?: number;
   /** Where the outcome of every statement goes (outages are logged there). */
   health?: StoreHealth;
+  /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
+  configCacheMs?: number;
 }
 
 /**
@@ -91,7 +93,12 @@ export function openPostgresStore(
       await migrations.destroy();
     }
   };
-  return new KyselyStore(db, connectionCodec, { schema, session }, { health: guarded.health });
+  return kyselyStore(db, {
+    connectionCodec,
+    migrations: { schema, session },
+    health: guarded.health,
+    configCacheMs: options.configCacheMs,
+  });
 }
 
 /**

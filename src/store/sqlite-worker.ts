@@ -10,6 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import type { Reply, Request, WorkerSettings } from './sqlite-thread.ts';
 
 const port = parentPort;
@@ -19,12 +20,11 @@ const settings = workerData as WorkerSettings;
 const sqlite = new SQLite(settings.file);
 for (const pragma of settings.pragmas) sqlite.pragma(pragma);
 
-const statements = new Map<string, SQLite.Statement>();
+// Queries are built from a fixed set of shapes; the bound only guards against a future dynamic one.
+const statements = new LRUCache<string, SQLite.Statement>({ max: 1000 });
 function prepare(sql: string): SQLite.Statement {
   let statement = statements.get(sql);
   if (!statement) {
-    // Queries are built from a fixed set of shapes; the cap only guards against a future dynamic one.
-    if (statements.size > 1000) statements.clear();
     statement = sqlite.prepare(sql);
     statements.set(sql, statement);
   }

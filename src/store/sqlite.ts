@@ -3,9 +3,16 @@ import { dirname } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import type { ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
-import { KyselyStore } from './kysely-store.ts';
+import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
 import type { Database } from './tables.ts';
+
+export interface SqliteOptions {
+  /** Where the outcome of every statement goes (outages are logged there). */
+  health?: StoreHealth;
+  /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
+  configCacheMs?: number;
+}
 
 /**
  * Opens (creating if needed) the SQLite file, on a thread of its own (sqlite-thread.ts): the
@@ -16,8 +23,9 @@ import type { Database } from './tables.ts';
 export function openSqliteStore(
   file: string,
   connectionCodec?: ConnectionCodec,
-  health: StoreHealth = new StoreHealth(),
+  options: SqliteOptions = {},
 ): KyselyStore {
+  const health = options.health ?? new StoreHealth();
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // Users, token hashes and sealed credentials: readable by the server's own user only.
@@ -41,10 +49,9 @@ export function openSqliteStore(
     health,
   );
   const db = new Kysely<Database>({ dialect: new SqliteThreadDialect(thread) });
-  return new KyselyStore(
-    db,
+  return kyselyStore(db, {
     connectionCodec,
-    {
+    migrations: {
       // BEGIN IMMEDIATE takes the write lock (another process waits, up to busy_timeout, on its own
       // BEGIN IMMEDIATE), and the whole migration run commits or rolls back as one.
       // Stores of one process on one file take turns first, so that they never wait on each other's
@@ -66,8 +73,9 @@ export function openSqliteStore(
           }),
         ),
     },
-    { health },
-  );
+    health,
+    configCacheMs: options.configCacheMs,
+  });
 }
 
 const turns = new Map<string, Promise<unknown>>();

@@ -1,108 +1,36 @@
 import type { Generated } from 'kysely';
-import type { LoginTicket, OutboxAttempt, OutboxMessage, Session, SigningKey } from '../core/model.ts';
+import type {
+  AuthorizationCode,
+  InboxMessage,
+  LoginCode,
+  LoginTicket,
+  OutboxAttempt,
+  OutboxMessage,
+  RefreshToken,
+  Session,
+  SigningKey,
+  User,
+} from '../core/model.ts';
 
-/** Row shapes as SQL holds them: booleans as 0/1, JSON as text, times as integer milliseconds. */
-
-export interface Database extends HostedLoginTables {
+/**
+ * The tables, row by row. A row is its domain record (core/model.ts) except where SQL holds a
+ * value otherwise: booleans as 0/1 (Flag), JSON as text (JsonText), a few names and columns the
+ * record does not carry. Times are integer milliseconds in both.
+ */
+export interface Database {
   settings: { key: string; value: string };
-  applications: { client_id: string; data: string; updated_at: number };
+  /** The application as JSON. */
+  applications: { client_id: string; data: JsonText; updated_at: number };
+  /** The connection as its codec writes it (provider credentials sealed). */
   connections: { name: string; data: string; updated_at: number };
   users: UserRow;
   login_codes: LoginCodeRow;
   authorization_codes: AuthorizationCodeRow;
-  refresh_tokens: RefreshTokenRow;
+  refresh_tokens: RefreshToken;
   signing_keys: SigningKey;
   inbox_messages: InboxMessageRow;
-  outbox_messages: Omit<OutboxMessage, 'use_secondary'> & { use_secondary: number };
+  outbox_messages: OutboxMessageRow;
   outbox_attempts: OutboxAttempt;
-}
-
-export interface UserRow {
-  user_id: string;
-  connection: string;
-  email: string | null;
-  email_verified: number;
-  phone_number: string | null;
-  phone_verified: number;
-  name: string | null;
-  nickname: string | null;
-  picture: string | null;
-  created_at: number;
-  updated_at: number;
-  last_login: number | null;
-  last_ip: string | null;
-  logins_count: Generated<number>;
-  app_metadata: string;
-  user_metadata: string;
-  blocked: number;
-}
-
-export interface LoginCodeRow {
-  id: string;
-  client_id: string;
-  connection: string;
-  identifier: string;
-  send: string;
-  code_hash: string;
-  binding_hash: string | null;
-  auth_params: string;
-  attempts: number;
-  max_attempts: number;
-  created_at: number;
-  expires_at: number;
-  consumed_at: number | null;
-}
-
-export interface AuthorizationCodeRow {
-  code_hash: string;
-  client_id: string;
-  user_id: string;
-  redirect_uri: string;
-  scope: string;
-  audience: string | null;
-  nonce: string | null;
-  code_challenge: string | null;
-  code_challenge_method: string | null;
-  auth_time: number;
-  session_id: string;
-  expires_at: number;
-  consumed_at: number | null;
-  /** The refresh-token family its exchange started, so that a second exchange can revoke it. */
-  refresh_family: string | null;
-  /** When it was presented again after it had been used. */
-  reused_at: number | null;
-}
-
-export interface RefreshTokenRow {
-  id: string;
-  token_hash: string;
-  family_id: string;
-  client_id: string;
-  user_id: string;
-  scope: string;
-  audience: string | null;
-  session_id: string;
-  auth_time: number;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-  revoked_at: number | null;
-}
-
-export interface InboxMessageRow {
-  id: string;
-  recipient: string;
-  channel: string;
-  subject: string | null;
-  text: string;
-  html: string | null;
-  code: string | null;
-  link: string | null;
-  created_at: number;
-}
-
-// hosted login: rows are the domain records, but for the JSON-encoded and loosely typed columns.
-export interface HostedLoginTables {
   sessions: Session;
   /**
    * No longer written (transactions travel sealed, core/sealed-transaction.ts); rows an earlier
@@ -111,3 +39,34 @@ export interface HostedLoginTables {
   login_transactions: { id: string; expires_at: number };
   login_tickets: LoginTicket;
 }
+
+/** A boolean column: 1 for true, 0 for false. */
+type Flag = number;
+/** A column holding JSON text. */
+type JsonText = string;
+
+export type UserRow = Omit<
+  User,
+  'email_verified' | 'phone_verified' | 'blocked' | 'app_metadata' | 'user_metadata' | 'logins_count'
+> & {
+  email_verified: Flag;
+  phone_verified: Flag;
+  blocked: Flag;
+  app_metadata: JsonText;
+  user_metadata: JsonText;
+  logins_count: Generated<number>;
+};
+
+export type LoginCodeRow = Omit<LoginCode, 'auth_params'> & { auth_params: JsonText };
+
+export type AuthorizationCodeRow = AuthorizationCode & {
+  /** The refresh-token family its exchange started, so that a second exchange can revoke it. */
+  refresh_family: string | null;
+  /** When it was presented again after it had been used. */
+  reused_at: number | null;
+};
+
+/** `to` is a reserved word in SQL. */
+export type InboxMessageRow = Omit<InboxMessage, 'to'> & { recipient: string };
+
+export type OutboxMessageRow = Omit<OutboxMessage, 'use_secondary'> & { use_secondary: Flag };

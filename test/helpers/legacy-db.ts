@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
-import { migrationProvider } from '../../src/store/migrations.ts';
+import { migrationProvider } from '../../src/store/migrations/index.ts';
 
 /** What a database made before sealing held in the clear. */
 export interface LegacySecrets {

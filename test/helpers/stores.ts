@@ -8,6 +8,7 @@ import type { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openPgliteStore } from '../../src/store/pglite.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
+import type { Database } from '../../src/store/tables.ts';
 import { testDatabaseUrl, uniqueSchema } from './services.ts';
 
 export interface OpenedStore {
@@ -21,14 +22,21 @@ export interface StoreKind {
   /** A new, empty, migrated store. */
   open(codec?: ConnectionCodec): Promise<OpenedStore>;
   /** `count` stores (separate connections where the kind has them) on one new, unmigrated database. */
-  fresh(count: number): Promise<{ stores: KyselyStore[]; dispose(): Promise<void> }>;
+  fresh(count: number, options?: FreshOptions): Promise<{ stores: KyselyStore[]; dispose(): Promise<void> }>;
+}
+
+export interface FreshOptions {
+  /** How long the stores keep applications and connections they read (default CONFIG_CACHE_MS). */
+  configCacheMs?: number;
 }
 
 const sqlite: StoreKind = {
   name: 'sqlite',
-  async fresh(count) {
+  async fresh(count, options = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
-    const stores = Array.from({ length: count }, () => openSqliteStore(join(dir, 'tessera.db')));
+    const stores = Array.from({ length: count }, () =>
+      openSqliteStore(join(dir, 'tessera.db'), undefined, options),
+    );
     return {
       stores,
       async dispose() {
@@ -53,34 +61,40 @@ const sqlite: StoreKind = {
 
 let pglite: Promise<PGlite> | undefined;
 
+/**
+ * Moves PGlite's one session into a new schema; the function returned drops it and moves the
+ * session back, so that a store opened before (a suite's shared one) finds its tables again.
+ */
+async function enterNewSchema(db: PGlite): Promise<() => Promise<void>> {
+  const before = (await db.query<{ search_path: string }>('show search_path')).rows[0]?.search_path;
+  const schema = uniqueSchema();
+  await db.exec(`create schema ${schema}; set search_path to ${schema}`);
+  return async () => {
+    await db.exec(`drop schema ${schema} cascade; set search_path to ${before ?? 'public'}`);
+  };
+}
+
 /** One PGlite per test file (it takes seconds to start); each store gets a schema of its own in it. */
 const pgliteKind: StoreKind = {
   name: 'pglite',
-  async fresh(count) {
+  async fresh(count, options = {}) {
     pglite ??= PGlite.create({ parsers: { 20: (value: string) => Number(value) } });
     const db = await pglite;
-    const schema = uniqueSchema();
-    await db.exec(`create schema ${schema}; set search_path to ${schema}`);
-    const stores = Array.from({ length: count }, () => openPgliteStore(db));
-    return {
-      stores,
-      async dispose() {
-        await db.exec(`drop schema ${schema} cascade`);
-      },
-    };
+    const leave = await enterNewSchema(db);
+    const stores = Array.from({ length: count }, () => openPgliteStore(db, undefined, options));
+    return { stores, dispose: leave };
   },
   async open(codec) {
     pglite ??= PGlite.create({ parsers: { 20: (value: string) => Number(value) } });
     const db = await pglite;
-    const schema = uniqueSchema();
-    await db.exec(`create schema ${schema}; set search_path to ${schema}`);
+    const leave = await enterNewSchema(db);
     const store = openPgliteStore(db, codec);
     await store.migrate();
     return {
       store,
       async dispose() {
         await store.close();
-        await db.exec(`drop schema ${schema} cascade`);
+        await leave();
       },
     };
   },
@@ -90,9 +104,11 @@ const pgliteKind: StoreKind = {
 export function postgresKind(url: string): StoreKind {
   return {
     name: 'postgres',
-    async fresh(count) {
+    async fresh(count, options = {}) {
       const schema = uniqueSchema();
-      const stores = Array.from({ length: count }, () => openPostgresStore(url, undefined, { schema }));
+      const stores = Array.from({ length: count }, () =>
+        openPostgresStore(url, undefined, { schema, ...options }),
+      );
       return {
         stores,
         async dispose() {
@@ -130,4 +146,34 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
 export function storeKinds(): StoreKind[] {
   const url = testDatabaseUrl();
   return url ? [sqlite, pgliteKind, postgresKind(url)] : [sqlite, pgliteKind];
+}
+
+/** Every table, so that emptyStore cannot miss one added later (the type asks for each). */
+const TABLES: Record<keyof Database, true> = {
+  settings: true,
+  applications: true,
+  connections: true,
+  users: true,
+  login_codes: true,
+  authorization_codes: true,
+  refresh_tokens: true,
+  signing_keys: true,
+  inbox_messages: true,
+  outbox_messages: true,
+  outbox_attempts: true,
+  sessions: true,
+  login_transactions: true,
+  login_tickets: true,
+};
+
+/**
+ * Leaves every table of a migrated store empty, as a new one: a contract suite opens one store per
+ * kind and empties it between tests instead of making and migrating a database for each.
+ * Applications and connections go through the store, so that it forgets what it keeps of them.
+ */
+export async function emptyStore(store: KyselyStore): Promise<void> {
+  for (const app of await store.listApplications()) await store.deleteApplication(app.client_id);
+  for (const connection of await store.db.selectFrom('connections').select('name').execute())
+    await store.deleteConnection(connection.name);
+  for (const table of Object.keys(TABLES) as (keyof Database)[]) await store.db.deleteFrom(table).execute();
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config/schema.ts';
 import type { OutboxMessage } from '../../core/model.ts';
-import type { Store } from '../../core/ports/store.ts';
+import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Clock, Random } from '../../core/sources.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -28,7 +28,7 @@ export interface StoredBody {
 export type Outcome = Final | { status: 'retry'; delay: number };
 
 export interface CourierOptions {
-  store: Store;
+  store: OutboxStore & ConnectionStore;
   registry: ProviderRegistry;
   records: OutboxRecords;
   settlements: Settlements;

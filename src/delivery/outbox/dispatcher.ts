@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.ts';
-import type { Store } from '../../core/ports/store.ts';
+import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { Clock } from '../../core/sources.ts';
 import { FailureStreak, type StreakLogger } from '../../store/failure-streak.ts';
 import type { Courier, Outcome } from './courier.ts';
@@ -12,7 +12,7 @@ const MAX_POLL_BACKOFF_MS = 5000;
 const BATCH = 50;
 
 export interface DispatcherOptions {
-  store: Store;
+  store: OutboxStore & ConnectionStore;
   courier: Courier;
   records: OutboxRecords;
   clock: Clock;

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import type { OutboxMessage } from '../../core/model.ts';
 import type { Delivery, DeliveryFailure, LoginMessage } from '../../core/ports/delivery.ts';
-import type { Store } from '../../core/ports/store.ts';
+import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Clock, Random } from '../../core/sources.ts';
 import type { Metrics } from '../../metrics.ts';
@@ -16,7 +16,7 @@ import { Settlements } from './settlements.ts';
 export type { OutboxLogger } from './courier.ts';
 
 export interface OutboxOptions {
-  store: Store;
+  store: OutboxStore & ConnectionStore;
   registry: ProviderRegistry;
   clock: Clock;
   random: Random;

@@ -1,8 +1,8 @@
-import type { Store } from '../../core/ports/store.ts';
+import type { OutboxStore } from '../../core/ports/store.ts';
 import { isDatabaseUnavailable } from '../../store/unavailable.ts';
 
-type MessagePatch = Parameters<Store['updateOutboxMessage']>[1];
-type Attempt = Parameters<Store['putOutboxAttempt']>[0];
+type MessagePatch = Parameters<OutboxStore['updateOutboxMessage']>[1];
+type Attempt = Parameters<OutboxStore['putOutboxAttempt']>[0];
 
 /**
  * Writes what became of the outbox's messages. A message's new state that the database cannot
@@ -13,7 +13,7 @@ type Attempt = Parameters<Store['putOutboxAttempt']>[0];
 export class OutboxRecords {
   private readonly missed = new Map<string, MessagePatch>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: OutboxStore) {}
 
   /** Whether a state of this message is still to be written (the outbox must not take it). */
   pending(id: string): boolean {

@@ -1,0 +1,26 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001_initial.ts';
+import * as outbox from './0002_outbox.ts';
+import * as hostedLogin from './0003_hosted_login.ts';
+import * as housekeeping from './0004_housekeeping.ts';
+import * as keyRotation from './0005_key_rotation.ts';
+import * as codeReuse from './0006_code_reuse.ts';
+
+/**
+ * The schema's migrations in the order they run, shared by SQLite and PostgreSQL: only types both
+ * understand (text, integer, bigint) and no dialect-specific SQL. Each database records the names
+ * of those it has run, so a landed migration is never renamed or edited: the next change is a new
+ * file, added at the end.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+  '0002_outbox': outbox,
+  '0003_hosted_login': hostedLogin,
+  '0004_housekeeping': housekeeping,
+  '0005_key_rotation': keyRotation,
+  '0006_code_reuse': codeReuse,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
