@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -12,12 +13,12 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { trustProxyOption } from '../config/trust-proxy.ts';
+import { AllowedOrigins } from '../core/allowed-origins.ts';
 import type { Context } from '../core/context.ts';
-import { AuthError } from '../core/errors.ts';
 import { PageLimiter, StartLimiter } from '../core/ip-limits.ts';
-import { clientErrorHandler, errorBody, errorHandler } from './errors.ts';
+import { clientErrorHandler, errorHandler, notFoundHandler } from './errors.ts';
 import { limitJsonNesting } from './json-body.ts';
-import { AllowedOrigins, corsPolicy } from './origins.ts';
+import { corsPolicy } from './origins.ts';
 import { pageLimit } from './page-limit-hook.ts';
 import { requestId } from './request-id.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
@@ -26,9 +27,13 @@ import { loginPageRoutes } from './routes/login-page.ts';
 import { logoutRoutes } from './routes/logout.ts';
 import { managementRoutes } from './routes/management.ts';
 import { oidcRoutes } from './routes/oidc.ts';
+import { openapiRoutes } from './routes/openapi.ts';
 import { operationsRoutes } from './routes/operations.ts';
 import { passwordlessRoutes } from './routes/passwordless.ts';
 import { tokenRoutes } from './routes/token.ts';
+import { uiAssetRoutes } from './routes/ui-assets.ts';
+import { userinfoRoutes } from './routes/userinfo.ts';
+import { PAGE_HEADERS_ON_ASK } from './security-headers.ts';
 
 export interface AppOptions {
   ctx: Context;
@@ -46,7 +51,12 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** Builds the HTTP application: plugins, error handling and routes. No business logic lives here. */
+/**
+ * Builds the HTTP application: plugins, error handling and routes. No business logic lives here.
+ * Each route plugin (routes/, one per endpoint family, named after its URLs) parses a request,
+ * authenticates the application, calls core and shapes the answer; it declares its error family
+ * (error-families.ts), and its routes' schemas say what they take and answer.
+ */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { ctx } = options;
   const tls = ctx.config.tls;
@@ -65,9 +75,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send(errorBody(request.url, new AuthError(404, 'not_found', 'No such endpoint')));
-  });
+  app.setNotFoundHandler(notFoundHandler);
   const stopping = options.stopping ?? (() => false);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -83,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   limitJsonNesting(app);
+  await app.register(helmet, PAGE_HEADERS_ON_ASK);
   await app.register(formbody, { bodyLimit: ctx.config.body_limit });
   await app.register(cookie);
   await app.register(cors, { delegator: corsPolicy(new AllowedOrigins(ctx)) });
@@ -94,21 +103,23 @@ export async function buildApp(options: AppOptions): Promise<App> {
       servers: [{ url: ctx.config.issuer }],
     },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(openapiRoutes);
 
   const limiter = new StartLimiter(ctx);
   const limitPages = pageLimit(
     new PageLimiter(ctx.counters, ctx.config.rate_limits.authorize_per_ip_per_minute),
     ctx.metrics,
   );
-  await app.register(passwordlessRoutes, { ctx, limiter });
-  await app.register(tokenRoutes, { ctx });
-  await app.register(oidcRoutes, { ctx });
-  await app.register(managementRoutes, { ctx });
-  await app.register(authorizeRoutes, { ctx, limitPages });
-  await app.register(loginPageRoutes, { ctx, limiter, limitPages });
-  await app.register(logoutRoutes, { ctx });
-  if (options.devInbox) await app.register(devInboxRoutes, { ctx });
-  await app.register(operationsRoutes, { ctx, stopping });
+  await app.register(passwordlessRoutes, { ctx, limiter }); // /passwordless/*
+  await app.register(tokenRoutes, { ctx }); // /oauth/token, /oauth/ro, /oauth/revoke
+  await app.register(oidcRoutes, { ctx }); // /.well-known/*
+  await app.register(userinfoRoutes, { ctx }); // /userinfo
+  await app.register(managementRoutes, { ctx }); // /api/v2/*, /api/users
+  await app.register(authorizeRoutes, { ctx, limitPages }); // /authorize, /co/authenticate
+  await app.register(loginPageRoutes, { ctx, limiter, limitPages }); // /u/login*
+  await app.register(uiAssetRoutes, { ctx }); // /ui/*
+  await app.register(logoutRoutes, { ctx }); // /v2/logout
+  if (options.devInbox) await app.register(devInboxRoutes, { ctx }); // /dev/inbox*, /callback
+  await app.register(operationsRoutes, { ctx, stopping }); // /healthz, /readyz, /metrics
   return app;
 }

@@ -3,31 +3,27 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '../core/errors.ts';
 import { isDatabaseUnavailable } from '../store/unavailable.ts';
-
-const OAUTH = /^\/(oauth|co|userinfo|authorize)\b/;
-
-/** Which error vocabulary a URL speaks: `/passwordless` (and the APIs) say `bad.request`, OAuth says `invalid_request`. */
-export function badRequestCode(url: string): string {
-  return OAUTH.test(url) ? 'invalid_request' : 'bad.request';
-}
+import { type ErrorFamily, familyOf, familyOfUrl } from './error-families.ts';
 
 /**
- * The answer while the database cannot be reached: 503 with Retry-After, in the URL's vocabulary.
- * OAuth's code for it is `temporarily_unavailable` (RFC 6749 §4.1.2.1), the Management API's too
- * (with its statusCode and message); Auth0's other endpoints say `server_error`.
+ * The answer while the database cannot be reached: 503 with Retry-After, in the family's words.
+ * OAuth's code for it is `temporarily_unavailable` (RFC 6749 §4.1.2.1), the Management API's too;
+ * Auth0's other endpoints say `server_error`.
  */
-export function unavailable(url: string): AuthError {
-  const code = OAUTH.test(url) || url.startsWith('/api/') ? 'temporarily_unavailable' : 'server_error';
-  return new AuthError(503, code, 'The service is unavailable. Try again shortly.', { 'retry-after': '5' });
+export function unavailable(family: ErrorFamily): AuthError {
+  return new AuthError(503, family.unavailable, 'The service is unavailable. Try again shortly.', {
+    'retry-after': '5',
+  });
 }
 
-/** Maps every thrown error to the spec's `{ error, error_description }` body. Nothing leaks a stack or secret. */
+/** Maps every thrown error to its family's body. Nothing leaks a stack or secret. */
 export function errorHandler(
   error: FastifyError | AuthError,
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const answer = toAuthError(error, request.url);
+  const family = familyOf(request);
+  const answer = toAuthError(error, family);
   // An outage is logged once, where it begins and ends (store/health.ts), not once per request.
   if (answer.status === 503 && isDatabaseUnavailable(error))
     request.log.debug({ err: error }, 'answered 503: the database is unavailable');
@@ -39,18 +35,13 @@ export function errorHandler(
   if (answer.error === 'invalid_client' && /^basic /i.test(request.headers.authorization ?? '')) {
     headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
   }
-  void reply.headers(headers).status(answer.status).send(errorBody(request.url, answer));
+  void reply.headers(headers).status(answer.status).send(family.body(answer));
 }
 
-export function errorBody(url: string, error: AuthError): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    error: error.error,
-    error_description: error.description,
-    ...error.details,
-  };
-  // Auth0's Management API SDKs read `statusCode` and `message`.
-  if (url.startsWith('/api/')) Object.assign(body, { statusCode: error.status, message: error.description });
-  return body;
+/** What no route answers: 404 in the URL's family. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  const body = familyOf(request).body(new AuthError(404, 'not_found', 'No such endpoint'));
+  void reply.status(404).send(body);
 }
 
 /**
@@ -70,8 +61,8 @@ export function clientErrorHandler(
         : [400, 'The request is not valid HTTP'];
   // The request line, when it arrived, still says which error vocabulary to speak.
   const head = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 256) : '';
-  const url = /^[A-Z]+ (\/\S*)/.exec(head)?.[1] ?? '/';
-  const body = JSON.stringify(errorBody(url, new AuthError(status, badRequestCode(url), description)));
+  const family = familyOfUrl(/^[A-Z]+ (\/\S*)/.exec(head)?.[1] ?? '/');
+  const body = JSON.stringify(family.body(new AuthError(status, family.badRequest, description)));
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -81,9 +72,9 @@ export function clientErrorHandler(
   socket.destroy(error);
 }
 
-function toAuthError(error: FastifyError | AuthError, url: string): AuthError {
+function toAuthError(error: FastifyError | AuthError, family: ErrorFamily): AuthError {
   if (error instanceof AuthError) return error;
-  const code = badRequestCode(url);
+  const code = family.badRequest;
   if (error.validation) return new AuthError(400, code, describeValidation(error));
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -104,7 +95,7 @@ function toAuthError(error: FastifyError | AuthError, url: string): AuthError {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500)
     return new AuthError(status, code, 'The request could not be understood');
-  if (isDatabaseUnavailable(error)) return unavailable(url);
+  if (isDatabaseUnavailable(error)) return unavailable(family);
   return new AuthError(500, 'server_error', 'Something went wrong on our side');
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AuthError } from '../core/errors.ts';
-import { badRequestCode } from './errors.ts';
+import { familyOf } from './error-families.ts';
 
 /**
  * Objects and arrays a JSON body may nest, the body itself being the first level. No request
@@ -20,7 +20,7 @@ export function limitJsonNesting(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (nestedPast(body as string, MAX_JSON_DEPTH)) {
       const description = `The request body is nested too deeply: at most ${MAX_JSON_DEPTH} levels of objects and arrays`;
-      done(new AuthError(400, badRequestCode(request.url), description), undefined);
+      done(new AuthError(400, familyOf(request).badRequest, description), undefined);
       return;
     }
     parse(request, body as string, done);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
-import { errorBody, unavailable } from './errors.ts';
+import { familyOfUrl } from './error-families.ts';
+import { unavailable } from './errors.ts';
 import { requestId } from './request-id.ts';
 
 /**
@@ -26,8 +27,10 @@ export function buildStartingApp(config: Config, logger: FastifyBaseLogger): Fas
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => reply.status(503).send({ status: 'starting' }));
   app.setNotFoundHandler((request, reply) => {
-    const answer = unavailable(request.url);
-    void reply.headers(answer.headers).status(answer.status).send(errorBody(request.url, answer));
+    // No route is registered yet: the URL says which family's words to answer in.
+    const family = familyOfUrl(request.url);
+    const answer = unavailable(family);
+    void reply.headers(answer.headers).status(answer.status).send(family.body(answer));
   });
   return app;
 }

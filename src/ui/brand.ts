@@ -1,11 +1,8 @@
-import type { Application } from '../core/model.ts';
-
 /**
  * An application's colours as a stylesheet served from this origin: the pages keep a strict
  * Content-Security-Policy (no inline style) and still wear each application's colour.
  */
-export function brandStylesheet(app: Application | undefined): string {
-  const accent = app?.primary_color;
+export function brandStylesheet(accent: string | undefined): string {
   if (!accent) return '';
   const dark = contrastsWithWhite(accent);
   // A light brand colour gets dark text on buttons, and dark links and focus rings that still show on white.

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+// `reply.helmet` (the page headers below) is declared by @fastify/helmet, registered in http/app.ts.
+import type {} from '@fastify/helmet';
 import type { FastifyReply } from 'fastify';
 import { Liquid } from 'liquidjs';
 
@@ -12,9 +13,6 @@ const engine = new Liquid({
   // Given, so that liquidjs does not read ICU's date data at start (see delivery/templates.ts).
   locale: 'en-US',
 });
-
-/** The shared stylesheet, served from this origin so the pages need no inline style or foreign font. */
-export const stylesheet = readFileSync(new URL('./assets/style.css', import.meta.url), 'utf8');
 
 export interface PageOptions {
   status?: number;
@@ -35,7 +33,10 @@ export interface PageOptions {
   keepOpener?: boolean;
 }
 
-/** Renders a page and sends it with the headers every HTML answer gets. */
+/**
+ * Renders a page and sends it with the headers every HTML answer gets: its CSP, no Referer, no
+ * caching, no framing and its own browsing context group, save where the options say otherwise.
+ */
 export async function sendPage(
   reply: FastifyReply,
   page: string,
@@ -43,18 +44,21 @@ export async function sendPage(
   options: PageOptions = {},
 ): Promise<FastifyReply> {
   const html = (await engine.renderFile(page, vars)) as string;
-  const headers: Record<string, string> = {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': contentSecurityPolicy(options),
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-  };
-  // X-Frame-Options cannot name an origin; CSP frame-ancestors says who may frame the page.
-  if (!options.frameAncestors?.length) headers['x-frame-options'] = 'DENY';
-  if (!options.keepOpener) headers['cross-origin-opener-policy'] = 'same-origin';
+  // Through @fastify/helmet (http/security-headers.ts), merged over its configuration, all off.
+  reply.helmet({
+    referrerPolicy: { policy: 'no-referrer' },
+    // X-Frame-Options cannot name an origin; CSP frame-ancestors says who may frame the page.
+    xFrameOptions: options.frameAncestors?.length ? false : { action: 'deny' },
+    crossOriginOpenerPolicy: options.keepOpener ? false : { policy: 'same-origin' },
+  });
   return reply
     .status(options.status ?? 200)
-    .headers(headers)
+    .headers({
+      'content-type': 'text/html; charset=utf-8',
+      // Per page (form targets, frames, who may frame it), so written here rather than by helmet.
+      'content-security-policy': contentSecurityPolicy(options),
+      'cache-control': 'no-store',
+    })
     .send(html);
 }
 

@@ -56,6 +56,36 @@ describe('HTTP surface', () => {
     expect(page.body).not.toMatch(/<script/i);
   });
 
+  it('serves the pages’ assets, cacheable for an hour, and nothing else under /ui/', async () => {
+    for (const [path, type] of [
+      ['/ui/style.css', 'text/css; charset=utf-8'],
+      ['/ui/login.js', 'text/javascript; charset=utf-8'],
+      ['/ui/pow.js', 'text/javascript; charset=utf-8'],
+      ['/ui/co-verify.js', 'text/javascript; charset=utf-8'],
+      ['/ui/web-message.js', 'text/javascript; charset=utf-8'],
+    ] as const) {
+      const asset = await server.get<string>(path);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get('content-type'), path).toBe(type);
+      expect(asset.headers.get('cache-control'), path).toBe('public, max-age=3600');
+      expect(asset.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(asset.body.length, path).toBeGreaterThan(100);
+      // Past its hour a browser asks again, and an unchanged file costs no body. (Fetch's default
+      // cache mode would add `Cache-Control: no-cache` to a conditional request.)
+      const etag = asset.headers.get('etag') as string;
+      const again = await server.request(path, { headers: { 'if-none-match': etag }, cache: 'no-cache' });
+      expect(again.status, path).toBe(304);
+    }
+    for (const path of ['/ui/', '/ui', '/ui/constructor', '/ui/__proto__', '/ui/nope.js', '/ui/login.js/']) {
+      const missing = await server.get(path);
+      expect({ path, status: missing.status, body: missing.body }).toEqual({
+        path,
+        status: 404,
+        body: { error: 'not_found', error_description: 'No such endpoint' },
+      });
+    }
+  });
+
   it('describes its routes in an OpenAPI document', async () => {
     const doc = await server.get<{ openapi: string; paths: Record<string, unknown> }>('/openapi.json');
     expect(doc.status).toBe(200);

@@ -16,7 +16,9 @@ import { startLoginTransaction } from '../../core/login-transactions.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
 import { clearCookie, readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { declareErrorFamily, OAUTH } from '../error-families.ts';
 import type { PageLimitHook } from '../page-limit-hook.ts';
+import { page, pageOrError, redirect } from '../responses.ts';
 import { objectOptions, optionalText, text } from '../schemas.ts';
 import { sendAuthorizationResponse } from '../send-authorization-response.ts';
 
@@ -34,6 +36,22 @@ const CoAuthenticateBody = Type.Object(
   objectOptions,
 );
 
+const LoginTicket = Type.Object(
+  {
+    login_ticket: Type.String({ description: 'For `/authorize?login_ticket=`, within a minute' }),
+    co_verifier: Type.String(),
+    co_id: Type.String(),
+  },
+  { description: 'The code was right: a ticket to finish the login at /authorize' },
+);
+
+/** What `/authorize` answers: a redirect, or a page that answers in the browser. */
+const authorizeAnswers = (redirectStatus: 302 | 303) => ({
+  200: page('A web_message answer, or the cross-origin verification page'),
+  [redirectStatus]: redirect('To the login page, or to the redirect_uri with the authorization response'),
+  '4xx': pageOrError(OAUTH, 'A request whose redirect_uri cannot be trusted (a page), or too many'),
+});
+
 const LOGIN_COOKIE_SECONDS = 30 * 60;
 
 /** `/authorize` (OIDC, hosted login, login tickets) and `/co/authenticate` (auth0.js cross-origin). */
@@ -41,24 +59,29 @@ export const authorizeRoutes: FastifyPluginAsyncTypebox<{
   ctx: Context;
   limitPages: PageLimitHook;
 }> = async (app, { ctx, limitPages }) => {
+  declareErrorFamily(app, OAUTH);
   app.get(
     '/authorize',
-    { onRequest: limitPages, schema: { querystring: AuthorizeParams } },
+    { onRequest: limitPages, schema: { querystring: AuthorizeParams, response: authorizeAnswers(302) } },
     async (request, reply) => handleAuthorize(ctx, request, reply, request.query as AuthorizeQuery, 302),
   );
 
   // OIDC allows the same parameters as a form; the cross-origin fallback page posts its verifier here.
   app.post(
     '/authorize',
-    { onRequest: limitPages, schema: { body: AuthorizeParams } },
+    { onRequest: limitPages, schema: { body: AuthorizeParams, response: authorizeAnswers(303) } },
     async (request, reply) => handleAuthorize(ctx, request, reply, request.body as AuthorizeQuery, 303),
   );
 
-  app.post('/co/authenticate', { schema: { body: CoAuthenticateBody } }, async (request, reply) => {
-    const result = await coAuthenticate(ctx, request.body, request.headers.origin, request.ip);
-    setCookie(reply, ctx, 'co', result.verifier, LOGIN_TICKET_SECONDS);
-    return reply.header('cache-control', 'no-store').send(result.body);
-  });
+  app.post(
+    '/co/authenticate',
+    { schema: { body: CoAuthenticateBody, response: { 200: LoginTicket } } },
+    async (request, reply) => {
+      const result = await coAuthenticate(ctx, request.body, request.headers.origin, request.ip);
+      setCookie(reply, ctx, 'co', result.verifier, LOGIN_TICKET_SECONDS);
+      return reply.header('cache-control', 'no-store').send(result.body);
+    },
+  );
 };
 
 async function handleAuthorize(

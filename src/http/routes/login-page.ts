@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -16,20 +15,13 @@ import {
 import { challengeOf } from '../../core/proof-of-work.ts';
 import { MAX_SEALED_LENGTH } from '../../core/sealed-transaction.ts';
 import { startSession } from '../../core/sessions.ts';
-import { brandStylesheet } from '../../ui/brand.ts';
 import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { AUTHENTICATION, declareErrorFamily } from '../error-families.ts';
 import { PAGE_ERRORS, PageView } from '../login-page-view.ts';
 import type { PageLimitHook } from '../page-limit-hook.ts';
-import { objectOptions, optionalText, text } from '../schemas.ts';
+import { page, pageOrError, redirect } from '../responses.ts';
+import { objectOptions, optionalText } from '../schemas.ts';
 import { sendAuthorizationResponse } from '../send-authorization-response.ts';
-
-const asset = (name: string) => readFileSync(new URL(`../../ui/assets/${name}`, import.meta.url), 'utf8');
-const scripts: Record<string, string> = {
-  'login.js': asset('login.js'),
-  'co-verify.js': asset('co-verify.js'),
-  'web-message.js': asset('web-message.js'),
-  'pow.js': asset('pow.js'),
-};
 
 const PageQuery = Type.Object(
   { tx: optionalText(MAX_SEALED_LENGTH), connection: optionalText(128), resent: optionalText(8) },
@@ -53,7 +45,19 @@ const ResendBody = Type.Object(
   { tx: optionalText(MAX_SEALED_LENGTH), pow: optionalText(512) },
   objectOptions,
 );
-const BrandQuery = Type.Object({ client_id: optionalText(256) }, objectOptions);
+
+/** A step of the login page, or the "expired" page when the browser's transaction is gone. */
+const pageAnswers = {
+  200: page('The step'),
+  '4xx': pageOrError(AUTHENTICATION, 'The "expired" page, or a malformed request'),
+};
+/** A form of the login page: on to the next step, or this one again saying what went wrong. */
+const formAnswers = {
+  200: page('"Checking your browser…", or a web_message answer'),
+  303: redirect('To the next step, or to the redirect_uri with the authorization response'),
+  '4xx': pageOrError(AUTHENTICATION, 'The step again, saying what went wrong; or a malformed request'),
+  '5xx': pageOrError(AUTHENTICATION, 'The step again when the provider failed; or an outage'),
+};
 
 /** The hosted login page: identifier, then code (or "check your email"), then back to the app. */
 export const loginPageRoutes: FastifyPluginAsyncTypebox<{
@@ -61,21 +65,26 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
   limiter: StartLimiter;
   limitPages: PageLimitHook;
 }> = async (app, { ctx, limiter, limitPages }) => {
+  declareErrorFamily(app, AUTHENTICATION);
   const view = new PageView(ctx);
   const pageRequest = (request: FastifyRequest, open: OpenTransaction): PageRequest => ({
     language: view.language(request, open),
     client: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null },
   });
 
-  app.get('/u/login', { schema: { querystring: PageQuery } }, async (request, reply) => {
-    const open = await view.open(request, reply, request.query.tx);
-    if (!open) return reply;
-    return view.identifierPage(request, reply, open, { connection: request.query.connection });
-  });
+  app.get(
+    '/u/login',
+    { schema: { querystring: PageQuery, response: pageAnswers } },
+    async (request, reply) => {
+      const open = await view.open(request, reply, request.query.tx);
+      if (!open) return reply;
+      return view.identifierPage(request, reply, open, { connection: request.query.connection });
+    },
+  );
 
   app.post(
     '/u/login',
-    { onRequest: limitPages, schema: { body: IdentifierBody } },
+    { onRequest: limitPages, schema: { body: IdentifierBody, response: formAnswers } },
     async (request, reply) => {
       const body = request.body;
       const open = await view.open(request, reply, body.tx);
@@ -103,40 +112,52 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.get('/u/login/code', { schema: { querystring: PageQuery } }, async (request, reply) => {
-    const open = await view.open(request, reply, request.query.tx);
-    if (!open) return reply;
-    return view.sentPage(request, reply, open, { resent: request.query.resent === '1' });
-  });
+  app.get(
+    '/u/login/code',
+    { schema: { querystring: PageQuery, response: pageAnswers } },
+    async (request, reply) => {
+      const open = await view.open(request, reply, request.query.tx);
+      if (!open) return reply;
+      return view.sentPage(request, reply, open, { resent: request.query.resent === '1' });
+    },
+  );
 
-  app.get('/u/login/link', { schema: { querystring: PageQuery } }, async (request, reply) => {
-    const open = await view.open(request, reply, request.query.tx);
-    if (!open) return reply;
-    return view.sentPage(request, reply, open, { resent: request.query.resent === '1' });
-  });
+  app.get(
+    '/u/login/link',
+    { schema: { querystring: PageQuery, response: pageAnswers } },
+    async (request, reply) => {
+      const open = await view.open(request, reply, request.query.tx);
+      if (!open) return reply;
+      return view.sentPage(request, reply, open, { resent: request.query.resent === '1' });
+    },
+  );
 
-  app.post('/u/login/code', { onRequest: limitPages, schema: { body: CodeBody } }, async (request, reply) => {
-    const open = await view.open(request, reply, request.body.tx);
-    if (!open) return reply;
-    try {
-      const user = await verifyFromPage(ctx, open, request.body.code ?? '', request.ip);
-      const { session, cookie } = await startSession(ctx, user, readCookie(request, ctx, 'session'));
-      setSessionCookie(reply, ctx, cookie);
-      const response = await successResponse(ctx, open.request, user, session);
-      return sendAuthorizationResponse(reply, response, view.language(request, open), 303);
-    } catch (error) {
-      if (error instanceof AuthError && !(error.error in PAGE_ERRORS) && error.error !== 'login_expired') {
-        const response = errorResponse(open.request, error);
+  app.post(
+    '/u/login/code',
+    { onRequest: limitPages, schema: { body: CodeBody, response: formAnswers } },
+    async (request, reply) => {
+      const open = await view.open(request, reply, request.body.tx);
+      if (!open) return reply;
+      try {
+        const user = await verifyFromPage(ctx, open, request.body.code ?? '', request.ip);
+        const { session, cookie } = await startSession(ctx, user, readCookie(request, ctx, 'session'));
+        setSessionCookie(reply, ctx, cookie);
+        const response = await successResponse(ctx, open.request, user, session);
         return sendAuthorizationResponse(reply, response, view.language(request, open), 303);
+      } catch (error) {
+        if (error instanceof AuthError && !(error.error in PAGE_ERRORS) && error.error !== 'login_expired') {
+          const response = errorResponse(open.request, error);
+          return sendAuthorizationResponse(reply, response, view.language(request, open), 303);
+        }
+        const problem = view.problem(error);
+        return view.sentPage(request, reply, open, { problem, status: (error as AuthError).status });
       }
-      const problem = view.problem(error);
-      return view.sentPage(request, reply, open, { problem, status: (error as AuthError).status });
-    }
-  });
+    },
+  );
 
   app.post(
     '/u/login/resend',
-    { onRequest: limitPages, schema: { body: ResendBody } },
+    { onRequest: limitPages, schema: { body: ResendBody, response: formAnswers } },
     async (request, reply) => {
       const open = await view.open(request, reply, request.body.tx);
       if (!open) return reply;
@@ -150,31 +171,6 @@ export const loginPageRoutes: FastifyPluginAsyncTypebox<{
         const problem = view.problem(error);
         return view.sentPage(request, reply, open, { problem, status: (error as AuthError).status });
       }
-    },
-  );
-
-  app.get('/ui/brand.css', { schema: { querystring: BrandQuery } }, async (request, reply) => {
-    const client = request.query.client_id
-      ? await ctx.store.getApplication(request.query.client_id)
-      : undefined;
-    return reply
-      .header('content-type', 'text/css; charset=utf-8')
-      .header('cache-control', 'public, max-age=300')
-      .send(brandStylesheet(client));
-  });
-
-  app.get(
-    '/ui/:script',
-    { schema: { params: Type.Object({ script: text(32) }) } },
-    async (request, reply) => {
-      // Own keys only: `/ui/constructor` must not find Object.prototype's members.
-      const name = request.params.script;
-      const source = Object.hasOwn(scripts, name) ? scripts[name] : undefined;
-      if (source === undefined) throw new AuthError(404, 'not_found', 'No such endpoint');
-      return reply
-        .header('content-type', 'text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=3600')
-        .send(source);
     },
   );
 };

@@ -5,6 +5,8 @@ import { logout } from '../../core/logout.ts';
 import { messages, pickLanguage } from '../../ui/i18n.ts';
 import { sendPage } from '../../ui/pages.ts';
 import { clearCookie, readCookie } from '../cookies.ts';
+import { AUTHENTICATION, declareErrorFamily } from '../error-families.ts';
+import { page, pageOrError, redirect } from '../responses.ts';
 import { objectOptions, optionalText } from '../schemas.ts';
 
 const LogoutQuery = Type.Object(
@@ -20,24 +22,35 @@ const LogoutQuery = Type.Object(
   objectOptions,
 );
 
+const LogoutAnswers = {
+  200: page('Signed out, with nowhere to return to'),
+  302: redirect('To the registered logout URL'),
+  '4xx': pageOrError(AUTHENTICATION, 'A return URL that is not registered (a page), or a malformed request'),
+};
+
 /** `GET /v2/logout`: ends the session, then returns only to a registered logout URL. */
 export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
-  app.get('/v2/logout', { schema: { querystring: LogoutQuery } }, async (request, reply) => {
-    const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'));
-    clearCookie(reply, ctx, 'session');
-    if (outcome.location !== null) return reply.redirect(outcome.location, 302);
-    const language = pickLanguage(request.query.ui_locales, request.headers['accept-language']);
-    const t = messages(language);
-    return sendPage(
-      reply,
-      'message',
-      {
-        lang: language,
-        title: t.logged_out_title,
-        message: outcome.refused ? t.logout_refused : t.logged_out_message,
-        error: outcome.refused,
-      },
-      { status: outcome.refused ? 400 : 200 },
-    );
-  });
+  declareErrorFamily(app, AUTHENTICATION);
+  app.get(
+    '/v2/logout',
+    { schema: { querystring: LogoutQuery, response: LogoutAnswers } },
+    async (request, reply) => {
+      const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'));
+      clearCookie(reply, ctx, 'session');
+      if (outcome.location !== null) return reply.redirect(outcome.location, 302);
+      const language = pickLanguage(request.query.ui_locales, request.headers['accept-language']);
+      const t = messages(language);
+      return sendPage(
+        reply,
+        'message',
+        {
+          lang: language,
+          title: t.logged_out_title,
+          message: outcome.refused ? t.logout_refused : t.logged_out_message,
+          error: outcome.refused,
+        },
+        { status: outcome.refused ? 400 : 200 },
+      );
+    },
+  );
 };

@@ -1,12 +1,54 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type Static, Type } from 'typebox';
 import { PASSWORDLESS_OTP_GRANT } from '../../config/schema.ts';
 import type { Context } from '../../core/context.ts';
-import { AuthError } from '../../core/errors.ts';
-import { readAccessToken } from '../../core/tokens.ts';
-import { profileClaims } from '../../core/users.ts';
+import { AUTHENTICATION, declareErrorFamily } from '../error-families.ts';
 
-/** Discovery, JWKS and userinfo. */
+const Strings = Type.Array(Type.String());
+const Discovery = Type.Object(
+  {
+    issuer: Type.String(),
+    authorization_endpoint: Type.String(),
+    token_endpoint: Type.String(),
+    userinfo_endpoint: Type.String(),
+    jwks_uri: Type.String(),
+    revocation_endpoint: Type.String(),
+    end_session_endpoint: Type.String(),
+    scopes_supported: Strings,
+    response_types_supported: Strings,
+    response_modes_supported: Strings,
+    grant_types_supported: Strings,
+    subject_types_supported: Strings,
+    id_token_signing_alg_values_supported: Strings,
+    token_endpoint_auth_methods_supported: Strings,
+    revocation_endpoint_auth_methods_supported: Strings,
+    code_challenge_methods_supported: Strings,
+    claims_supported: Strings,
+    request_uri_parameter_supported: Type.Boolean(),
+  },
+  { description: 'OpenID Connect Discovery 1.0 provider metadata' },
+);
+
+/** A public key: only public members are named, so a private one (`d`, `p`, `q`) can never be sent. */
+const PublicKey = Type.Object({
+  kty: Type.String(),
+  n: Type.Optional(Type.String()),
+  e: Type.Optional(Type.String()),
+  crv: Type.Optional(Type.String()),
+  x: Type.Optional(Type.String()),
+  y: Type.Optional(Type.String()),
+  kid: Type.Optional(Type.String()),
+  alg: Type.Optional(Type.String()),
+  use: Type.Optional(Type.String()),
+});
+const KeySet = Type.Object(
+  { keys: Type.Array(PublicKey) },
+  { description: 'The published signing keys (RFC 7517)' },
+);
+
+/** OIDC discovery and the JWKS: public documents clients read to trust Tessera's tokens. */
 export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
+  declareErrorFamily(app, AUTHENTICATION);
   const issuer = ctx.config.issuer;
   const discovery = {
     issuer,
@@ -53,35 +95,17 @@ export const oidcRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (ap
     request_uri_parameter_supported: false,
   };
 
-  app.get('/.well-known/openid-configuration', async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=300').send(discovery);
-  });
+  app.get(
+    '/.well-known/openid-configuration',
+    { schema: { response: { 200: Discovery } } },
+    async (_request, reply) => {
+      return reply.header('cache-control', 'public, max-age=300').send(discovery);
+    },
+  );
 
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
-    return reply.header('cache-control', 'public, max-age=300').send(await ctx.keys.jwks());
+  app.get('/.well-known/jwks.json', { schema: { response: { 200: KeySet } } }, async (_request, reply) => {
+    // jose's JWK type leaves even `kty` optional; every key the store holds has one.
+    const keys = (await ctx.keys.jwks()) as Static<typeof KeySet>;
+    return reply.header('cache-control', 'public, max-age=300').send(keys);
   });
-
-  const userinfo = async (authorization: string | undefined) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    if (!match) {
-      throw new AuthError(401, 'invalid_token', 'A bearer access token is required', {
-        'www-authenticate': 'Bearer',
-      });
-    }
-    const token = await readAccessToken(ctx, match[1] as string);
-    if (!token.aud.includes(`${issuer}userinfo`)) {
-      throw new AuthError(401, 'invalid_token', 'The access token is not valid for userinfo', {
-        'www-authenticate': 'Bearer error="invalid_token"',
-      });
-    }
-    const user = await ctx.store.getUser(token.sub);
-    // A blocked user's tokens are worth nothing, though they have not expired yet.
-    if (!user || user.blocked)
-      throw new AuthError(401, 'invalid_token', user ? 'The user is blocked' : 'The user no longer exists', {
-        'www-authenticate': 'Bearer error="invalid_token"',
-      });
-    return { sub: user.user_id, ...profileClaims(user, token.scope.split(' ')) };
-  };
-  app.get('/userinfo', async (request) => userinfo(request.headers.authorization));
-  app.post('/userinfo', async (request) => userinfo(request.headers.authorization));
 };

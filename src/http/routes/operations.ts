@@ -4,10 +4,12 @@ import { Type } from 'typebox';
 import { secretsEqual } from '../../core/codes.ts';
 import type { Context } from '../../core/context.ts';
 import { AuthError } from '../../core/errors.ts';
+import { AUTHENTICATION, declareErrorFamily } from '../error-families.ts';
 
 /** How long readiness waits for the database or the counters before calling them down. */
 const CHECK_TIMEOUT_MS = 2000;
 
+const Alive = Type.Object({ status: Type.Literal('ok') }, { description: 'The process answers' });
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
 const Readiness = Type.Object({
   status: Type.Union([
@@ -18,6 +20,11 @@ const Readiness = Type.Object({
   ]),
   checks: Type.Optional(Type.Object({ database: Check, counters: Check })),
 });
+
+const Prometheus = {
+  description: 'Prometheus text exposition format',
+  content: { 'text/plain': { schema: Type.String() } },
+};
 
 export interface OperationsOptions {
   ctx: Context;
@@ -30,7 +37,8 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = as
   app,
   { ctx, stopping },
 ) => {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  declareErrorFamily(app, AUTHENTICATION);
+  app.get('/healthz', { schema: { response: { 200: Alive } } }, async () => ({ status: 'ok' as const }));
 
   let failing = new Set<string>();
   app.get('/readyz', { schema: { response: { 200: Readiness, 503: Readiness } } }, async (request, reply) => {
@@ -52,7 +60,7 @@ export const operationsRoutes: FastifyPluginAsyncTypebox<OperationsOptions> = as
 
   const { enabled, token } = ctx.config.metrics;
   if (!enabled) return;
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/metrics', { schema: { hide: true, response: { 200: Prometheus } } }, async (request, reply) => {
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
       throw new AuthError(401, 'invalid_token', 'The metrics bearer token is missing or wrong', {
         'www-authenticate': 'Bearer realm="metrics"',

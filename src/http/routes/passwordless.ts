@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import type { RequestSite } from '../../core/browser-binding.ts';
 import { secretsEqual } from '../../core/codes.ts';
 import type { Context } from '../../core/context.ts';
@@ -14,9 +14,11 @@ import {
   redeemLink,
 } from '../../core/magic-link.ts';
 import { startPasswordless, verifyPasswordless } from '../../core/passwordless.ts';
-import { sendPage, stylesheet } from '../../ui/pages.ts';
+import { sendPage } from '../../ui/pages.ts';
 import { readCookie, setCookie, setSessionCookie } from '../cookies.ts';
+import { AUTHENTICATION, declareErrorFamily } from '../error-families.ts';
 import { requestLanguage } from '../request-language.ts';
+import { nullable, page, pageOrError, redirect, StartRefused } from '../responses.ts';
 import { objectOptions, optionalText, powSolution, text } from '../schemas.ts';
 
 /** The form field of the confirmation page's anti-forgery token (its other half is a cookie). */
@@ -48,13 +50,40 @@ const VerifyBody = Type.Object(
   objectOptions,
 );
 
+const Started = Type.Union(
+  [
+    Type.Object({ _id: Type.String(), email: Type.String(), email_verified: Type.Boolean() }),
+    Type.Object({
+      _id: Type.String(),
+      phone_number: Type.String({ description: 'E.164' }),
+      phone_verified: Type.Boolean(),
+      request_language: nullable(Type.String()),
+    }),
+  ],
+  { description: 'The code or link is on its way (the same answer whether or not the user exists)' },
+);
+
+const Verified = Type.Object(
+  { _id: Type.String() },
+  { description: 'The code is right; it stays usable for the redirect that follows' },
+);
+
+/** What a magic link's GET or its confirmation POST answers. */
+const linkAnswers = (redirectStatus: 302 | 303) => ({
+  200: page('The one-click confirmation, for a browser that did not ask for the link'),
+  [redirectStatus]: redirect('To the application’s redirect_uri, with the authorization response'),
+  '4xx': pageOrError(AUTHENTICATION, 'A link that cannot be used (a page), or a malformed request'),
+});
+
 const LinkQuery = Type.Object({}, { additionalProperties: text(4096), maxProperties: 32 });
 
 export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Context; limiter: StartLimiter }> = async (
   app,
   { ctx, limiter },
 ) => {
-  app.post('/passwordless/start', { schema: { body: StartBody } }, async (request, reply) => {
+  declareErrorFamily(app, AUTHENTICATION);
+  const startSchema = { body: StartBody, response: { 200: Started, 400: StartRefused } };
+  app.post('/passwordless/start', { schema: startSchema }, async (request, reply) => {
     await limiter.consume(request.ip, request.body.pow);
     const result = await startPasswordless(ctx, {
       ...request.body,
@@ -65,69 +94,77 @@ export const passwordlessRoutes: FastifyPluginAsyncTypebox<{ ctx: Context; limit
     if (result.bindingCookie) {
       setCookie(reply, ctx, 'link', result.bindingCookie.value, result.bindingCookie.maxAge);
     }
-    return result.body;
+    // Core builds one of the two bodies; its type says only `Record<string, unknown>`.
+    return result.body as Static<typeof Started>;
   });
 
-  app.post('/passwordless/verify', { schema: { body: VerifyBody } }, async (request) => {
-    return verifyPasswordless(ctx, request.body, request.ip);
-  });
+  app.post(
+    '/passwordless/verify',
+    { schema: { body: VerifyBody, response: { 200: Verified } } },
+    async (request) => {
+      return verifyPasswordless(ctx, request.body, request.ip);
+    },
+  );
 
-  app.get('/passwordless/verify_redirect', { schema: { querystring: LinkQuery } }, async (request, reply) => {
-    const params = request.query as LinkParams;
-    const link = await openLinkOrPage(ctx, params, reply);
-    if (!link) return reply;
-    const action = linkAction(link, readCookie(request, ctx, 'link'));
-    if (action === 'redeem') {
-      const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
-      return finishLink(ctx, reply, outcome, 302);
-    }
-    if (action === 'refuse') return refuseLinkPage(reply);
-    // The form's POST must come from this page in this browser: a token in both a SameSite=Strict
-    // cookie and the form, which a form on another site cannot have.
-    const confirmToken = ctx.random.token(18);
-    setCookie(reply, ctx, 'confirm', confirmToken, 3600);
-    const fields = [
-      ...Object.entries(params).filter(([key, value]) => typeof value === 'string' && key !== CONFIRM_FIELD),
-      [CONFIRM_FIELD, confirmToken],
-    ];
-    return sendPage(
-      reply,
-      'confirm-link',
-      { application: link.request.app.name, identifier: link.identifier, fields },
-      { formTargets: [link.request.redirectUri] },
-    );
-  });
-
-  app.post('/passwordless/verify_redirect', { schema: { body: LinkQuery } }, async (request, reply) => {
-    // Only the confirmation page itself may post here: a form on another site would log the
-    // victim's browser into the attacker's account (login CSRF).
-    if (!confirmedHere(ctx, request)) {
+  app.get(
+    '/passwordless/verify_redirect',
+    { schema: { querystring: LinkQuery, response: linkAnswers(302) } },
+    async (request, reply) => {
+      const params = request.query as LinkParams;
+      const link = await openLinkOrPage(ctx, params, reply);
+      if (!link) return reply;
+      const action = linkAction(link, readCookie(request, ctx, 'link'));
+      if (action === 'redeem') {
+        const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
+        return finishLink(ctx, reply, outcome, 302);
+      }
+      if (action === 'refuse') return refuseLinkPage(reply);
+      // The form's POST must come from this page in this browser: a token in both a SameSite=Strict
+      // cookie and the form, which a form on another site cannot have.
+      const confirmToken = ctx.random.token(18);
+      setCookie(reply, ctx, 'confirm', confirmToken, 3600);
+      const fields = [
+        ...Object.entries(params).filter(
+          ([key, value]) => typeof value === 'string' && key !== CONFIRM_FIELD,
+        ),
+        [CONFIRM_FIELD, confirmToken],
+      ];
       return sendPage(
         reply,
-        'message',
-        {
-          title: 'This sign-in link cannot be used',
-          message: 'Open the link itself to continue signing in.',
-          error: true,
-        },
-        { status: 403 },
+        'confirm-link',
+        { application: link.request.app.name, identifier: link.identifier, fields },
+        { formTargets: [link.request.redirectUri] },
       );
-    }
-    const link = await openLinkOrPage(ctx, request.body as LinkParams, reply);
-    if (!link) return reply;
-    // The confirmation form completes a link on another device only where the connection allows it.
-    const action = linkAction(link, readCookie(request, ctx, 'link'));
-    if (action === 'refuse') return refuseLinkPage(reply);
-    const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
-    return finishLink(ctx, reply, outcome, 303);
-  });
+    },
+  );
 
-  app.get('/ui/style.css', async (_request, reply) => {
-    return reply
-      .header('content-type', 'text/css; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(stylesheet);
-  });
+  app.post(
+    '/passwordless/verify_redirect',
+    { schema: { body: LinkQuery, response: linkAnswers(303) } },
+    async (request, reply) => {
+      // Only the confirmation page itself may post here: a form on another site would log the
+      // victim's browser into the attacker's account (login CSRF).
+      if (!confirmedHere(ctx, request)) {
+        return sendPage(
+          reply,
+          'message',
+          {
+            title: 'This sign-in link cannot be used',
+            message: 'Open the link itself to continue signing in.',
+            error: true,
+          },
+          { status: 403 },
+        );
+      }
+      const link = await openLinkOrPage(ctx, request.body as LinkParams, reply);
+      if (!link) return reply;
+      // The confirmation form completes a link on another device only where the connection allows it.
+      const action = linkAction(link, readCookie(request, ctx, 'link'));
+      if (action === 'refuse') return refuseLinkPage(reply);
+      const outcome = await redeemLink(ctx, link, request.ip, readCookie(request, ctx, 'session'));
+      return finishLink(ctx, reply, outcome, 303);
+    },
+  );
 };
 
 /** The headers that say where a browser's request came from. */

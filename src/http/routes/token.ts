@@ -15,12 +15,40 @@ import {
   unsupportedGrant,
 } from '../../core/grants.ts';
 import { isDatabaseUnavailable } from '../../store/unavailable.ts';
+import { declareErrorFamily, OAUTH } from '../error-families.ts';
 import { objectOptions, text } from '../schemas.ts';
 
 // Every OAuth field is a string; which ones a grant needs is checked by the grant itself.
 const TokenBody = Type.Object(
   { grant_type: Type.Optional(text(256)) },
   { ...objectOptions, additionalProperties: text(4096) },
+);
+
+// The serialiser writes required members first, then the optional ones: the order core builds them in.
+const Tokens = Type.Object(
+  {
+    access_token: Type.String(),
+    scope: Type.String({ description: 'The scopes granted, space-separated' }),
+    expires_in: Type.Integer({ description: 'Seconds the access token lives' }),
+    token_type: Type.String({ description: '`Bearer`' }),
+    id_token: Type.Optional(Type.String({ description: 'When the scopes include openid' })),
+    refresh_token: Type.Optional(Type.String({ description: 'When offline_access was granted' })),
+  },
+  { description: 'The tokens a grant issued' },
+);
+
+const LegacyTokens = Type.Object(
+  {
+    id_token: Type.Optional(Type.String()),
+    access_token: Type.String(),
+    token_type: Type.String({ description: '`bearer`, as Auth0 wrote it' }),
+  },
+  { description: 'The tokens of the legacy resource-owner grant' },
+);
+
+const Revoked = Type.Object(
+  {},
+  { description: 'Revoked, or never issued: the answer does not tell (RFC 7009)' },
 );
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -34,37 +62,46 @@ const GRANT_NAMES: Partial<Record<string, string>> = {
 };
 
 export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
-  app.post('/oauth/token', { schema: { body: TokenBody } }, async (request, reply) => {
-    void reply.headers(NO_STORE);
-    const grant = GRANT_NAMES[(request.body as TokenRequest).grant_type ?? ''] ?? 'other';
-    return countLogin(ctx, grant, () => {
-      const body = withBasicAuth(request, request.body as TokenRequest);
-      switch (body.grant_type) {
-        case PASSWORDLESS_OTP_GRANT:
-          return passwordlessOtpGrant(ctx, body, request.ip);
-        case 'authorization_code':
-          return authorizationCodeGrant(ctx, body);
-        case 'refresh_token':
-          return refreshTokenGrant(ctx, body);
-        case 'client_credentials':
-          return clientCredentialsGrant(ctx, body);
-        case undefined:
-        case '':
-          throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');
-        default:
-          throw unsupportedGrant(body.grant_type);
-      }
-    });
-  });
+  declareErrorFamily(app, OAUTH);
+  app.post(
+    '/oauth/token',
+    { schema: { body: TokenBody, response: { 200: Tokens } } },
+    async (request, reply) => {
+      void reply.headers(NO_STORE);
+      const grant = GRANT_NAMES[(request.body as TokenRequest).grant_type ?? ''] ?? 'other';
+      return countLogin(ctx, grant, () => {
+        const body = withBasicAuth(request, request.body as TokenRequest);
+        switch (body.grant_type) {
+          case PASSWORDLESS_OTP_GRANT:
+            return passwordlessOtpGrant(ctx, body, request.ip);
+          case 'authorization_code':
+            return authorizationCodeGrant(ctx, body);
+          case 'refresh_token':
+            return refreshTokenGrant(ctx, body);
+          case 'client_credentials':
+            return clientCredentialsGrant(ctx, body);
+          case undefined:
+          case '':
+            throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');
+          default:
+            throw unsupportedGrant(body.grant_type);
+        }
+      });
+    },
+  );
 
-  app.post('/oauth/ro', { schema: { body: TokenBody } }, async (request, reply) => {
-    void reply.headers(NO_STORE);
-    return countLogin(ctx, 'password', () =>
-      legacyResourceOwnerGrant(ctx, withBasicAuth(request, request.body as TokenRequest), request.ip),
-    );
-  });
+  app.post(
+    '/oauth/ro',
+    { schema: { body: TokenBody, response: { 200: LegacyTokens } } },
+    async (request, reply) => {
+      void reply.headers(NO_STORE);
+      return countLogin(ctx, 'password', () =>
+        legacyResourceOwnerGrant(ctx, withBasicAuth(request, request.body as TokenRequest), request.ip),
+      );
+    },
+  );
 
-  app.post('/oauth/revoke', { schema: { body: TokenBody } }, async (request) => {
+  app.post('/oauth/revoke', { schema: { body: TokenBody, response: { 200: Revoked } } }, async (request) => {
     await revokeToken(ctx, withBasicAuth(request, request.body as TokenRequest));
     return {};
   });
