@@ -1,3 +1,4 @@
+import { allowedOrigins } from './applications.ts';
 import type { Context } from './context.ts';
 
 const CACHE_MS = 5000;
@@ -16,11 +17,7 @@ export class AllowedOrigins {
     if (!this.cached || now - this.cached.at >= CACHE_MS) {
       try {
         const apps = await this.ctx.store.listApplications();
-        const origins = apps.flatMap((app) => [...app.allowed_origins, ...app.web_origins]);
-        this.cached = {
-          at: now,
-          origins: new Set(origins.map((o) => (o.endsWith('/') ? o.slice(0, -1) : o))),
-        };
+        this.cached = { at: now, origins: new Set(apps.flatMap(allowedOrigins)) };
       } catch (error) {
         // The database is away: the origins read last still answer (the JWKS and discovery,
         // which need no database, keep their CORS headers), and the next request reads again.

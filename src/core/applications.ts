@@ -54,10 +54,17 @@ export function isEnabledFor(connection: Connection, app: Application): boolean 
   return connection.enabled_clients.includes('*') || connection.enabled_clients.includes(app.client_id);
 }
 
-/** The origins an application's pages may call Tessera from. */
+/**
+ * The origins an application's pages may call Tessera from (`allowed_origins` and `web_origins`),
+ * as a browser's Origin header says them: a registered trailing slash is dropped.
+ */
+export function allowedOrigins(app: Application): string[] {
+  return [...app.allowed_origins, ...app.web_origins].map((o) => (o.endsWith('/') ? o.slice(0, -1) : o));
+}
+
+/** Whether an application's pages may call Tessera from this origin. */
 export function originAllowed(app: Application, origin: string): boolean {
-  const bare = (o: string) => (o.endsWith('/') ? o.slice(0, -1) : o);
-  return [...app.allowed_origins, ...app.web_origins].some((o) => bare(o) === origin);
+  return allowedOrigins(app).includes(origin);
 }
 
 /** Redirect URIs match one of the registered callbacks exactly: no prefix or wildcard matching. */
