@@ -25,7 +25,7 @@ import { authorizeRoutes } from './routes/authorize.ts';
 import { devInboxRoutes } from './routes/dev-inbox.ts';
 import { loginPageRoutes } from './routes/login-page.ts';
 import { logoutRoutes } from './routes/logout.ts';
-import { managementRoutes } from './routes/management.ts';
+import { managementRoutes } from './routes/management/index.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { operationsRoutes } from './routes/operations.ts';

@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from 'typebox';
-import type { Context } from '../../core/context.ts';
-import { authoriseManagement } from '../../core/management-tokens.ts';
-import type { User } from '../../core/model.ts';
-import { createUserAndSendCode, createUserByAdmin } from '../../core/user-admin.ts';
-import { getUserByAdmin } from '../../core/user-lookup.ts';
-import { userView } from '../../core/users.ts';
-import { declareErrorFamily, MANAGEMENT } from '../error-families.ts';
-import { requestLanguage } from '../request-language.ts';
-import { objectOptions, optionalText, text } from '../schemas.ts';
+import type { Context } from '../../../core/context.ts';
+import { authoriseManagement } from '../../../core/management-tokens.ts';
+import type { User } from '../../../core/model.ts';
+import { createUserAndSendCode, createUserByAdmin } from '../../../core/user-admin.ts';
+import { getUserByAdmin } from '../../../core/user-lookup.ts';
+import { userView } from '../../../core/users.ts';
+import { requestLanguage } from '../../request-language.ts';
+import { objectOptions, optionalText, text } from '../../schemas.ts';
 
 const MetadataInput = Type.Optional(
   Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), { maxProperties: 64 }),
@@ -72,9 +71,8 @@ const UserBody = Type.Object(
 /** userView builds exactly UserBody's members; its type says only `Record<string, unknown>`. */
 const view = (user: User) => userView(user) as Static<typeof UserBody>;
 
-/** The part of the Management API this issue ships: creating and reading users. */
-export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
-  declareErrorFamily(app, MANAGEMENT);
+/** `/api/v2/users*` and the legacy `/api/users`. */
+export const userRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   app.post(
     '/api/v2/users',
     { schema: { body: CreateUserBody, response: { 201: UserBody } } },
