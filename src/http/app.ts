@@ -25,7 +25,7 @@ import { authorizeRoutes } from './routes/authorize.ts';
 import { devInboxRoutes } from './routes/dev-inbox.ts';
 import { loginPageRoutes } from './routes/login-page.ts';
 import { logoutRoutes } from './routes/logout.ts';
-import { managementRoutes } from './routes/management/index.ts';
+import { MANAGEMENT_TOKEN, managementRoutes } from './routes/management/index.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { openapiRoutes } from './routes/openapi.ts';
 import { operationsRoutes } from './routes/operations.ts';
@@ -101,6 +101,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     openapi: {
       info: { title: 'Tessera', description: 'Auth0-compatible passwordless API', version: '0.1.0' },
       servers: [{ url: ctx.config.issuer }],
+      components: {
+        securitySchemes: {
+          [MANAGEMENT_TOKEN]: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'A Management API access token (client_credentials grant, audience `<issuer>api/v2/`)',
+          },
+        },
+      },
     },
   });
   await app.register(openapiRoutes);

@@ -101,6 +101,25 @@ describe('HTTP surface', () => {
     );
   });
 
+  it('describes the Management API alone at /api/v2/openapi.json, with its token and answers', async () => {
+    type Operation = { security?: unknown; responses: Record<string, { content?: unknown }> };
+    const doc = await server.get<{
+      info: { title: string };
+      paths: Record<string, Record<string, Operation>>;
+      components: { securitySchemes: Record<string, { scheme: string }> };
+    }>('/api/v2/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.info.title).toBe('Tessera Management API');
+    const paths = Object.keys(doc.body.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/v2/users', '/api/v2/users/{id}', '/api/users']));
+    expect(paths.every((path) => path.startsWith('/api/'))).toBe(true);
+    expect(doc.body.components.securitySchemes.managementToken?.scheme).toBe('bearer');
+    const create = doc.body.paths['/api/v2/users']?.post;
+    expect(create?.security).toEqual([{ managementToken: [] }]);
+    expect(Object.keys(create?.responses ?? {})).toEqual(expect.arrayContaining(['201', '4XX']));
+    expect(create?.responses['201']?.content).toBeDefined();
+  });
+
   it("explains the Default App's callback in development instead of a 404", async () => {
     const page = await server.get('/callback?code=abc123&state=xyz');
     expect(page.status).toBe(200);
