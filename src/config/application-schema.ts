@@ -67,6 +67,20 @@ export const ApiSchema = Type.Object(
     identifier: Type.String({ minLength: 1, maxLength: 2048 }),
     name: Type.String({ default: '' }),
     token_lifetime: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
+    /**
+     * The scopes (permissions) this API defines, as Auth0's resource servers list them: a token
+     * for this audience carries only these (and the OIDC ones), whatever else is asked for.
+     */
+    scopes: Type.Array(
+      Type.Object(
+        {
+          value: Type.String({ minLength: 1, maxLength: 280, pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+$' }),
+          description: Type.String({ maxLength: 500, default: '' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], maxItems: 1000 },
+    ),
   },
   { additionalProperties: false },
 );

@@ -32,7 +32,7 @@ export async function successResponse(
   session?: LoginSession,
 ): Promise<AuthorizationResponse> {
   const audience = resolveAudience(ctx, req.audience);
-  const scope = grantedScope(req.app, req.scope, audience);
+  const scope = grantedScope(ctx, req.app, req.scope, audience);
   const now = ctx.clock.now();
   const authTime = session?.auth_time ?? now;
   const sessionId = session?.id ?? ctx.random.hex(16);

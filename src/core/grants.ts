@@ -82,7 +82,7 @@ async function loginWithCode(ctx: Context, app: Application, login: CodeLogin): 
   return issueTokens(ctx, {
     app,
     user,
-    scope: grantedScope(app, login.scope, audience),
+    scope: grantedScope(ctx, app, login.scope, audience),
     audience,
     nonce: null,
     authTime: now,

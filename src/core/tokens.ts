@@ -33,18 +33,21 @@ export interface TokenSet {
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'phone', 'offline_access']);
 
 /**
- * The scopes granted for a request: OIDC scopes always, API scopes only with an audience,
- * `offline_access` only when the app may use refresh tokens.
+ * The scopes granted for a request: OIDC scopes always; with an API's audience, only the scopes
+ * that API defines (its `scopes`), as Auth0 grants them; `offline_access` only when the app may use
+ * refresh tokens. Anything else asked for is left out of the token (and out of its `scope`).
  */
 export function grantedScope(
+  ctx: Context,
   app: Application,
   requested: string | undefined,
   audience: string | null,
 ): string {
+  const defined = new Set(ctx.config.apis.find((api) => api.identifier === audience)?.scopes.map((s) => s.value));
   const asked = (requested ?? 'openid').split(' ').filter((s) => s.length > 0);
   const granted = [...new Set(asked)].filter((s) => {
     if (s === 'offline_access') return app.grant_types.includes('refresh_token');
-    return OIDC_SCOPES.has(s) || audience !== null;
+    return OIDC_SCOPES.has(s) || defined.has(s);
   });
   return granted.join(' ');
 }

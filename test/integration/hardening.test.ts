@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/load.ts';
 import { FakeProvider } from '../contract/sms-fake-provider.ts';
@@ -44,7 +45,12 @@ describe('hardening', () => {
             management_scopes: ['create:users', 'read:users'],
           },
         ],
-        apis: [{ identifier: 'https://api.example.com/' }],
+        apis: [
+          {
+            identifier: 'https://api.example.com/',
+            scopes: [{ value: 'read:orders', description: 'Read orders' }, { value: 'write:orders' }],
+          },
+        ],
         delivery: { send_timeout_ms: 500, max_wait_ms: 1000, retry_base_ms: 100, poll_ms: 100 },
         connections: [
           { name: 'email', strategy: 'email' },
@@ -83,6 +89,33 @@ describe('hardening', () => {
         { headers: { authorization: `Bearer ${login.body.access_token}` } },
       );
       expect(answer.status).toBe(401);
+    });
+
+    it('grants with an API audience only the scopes that API defines', async () => {
+      const login = await loginByCode('api-scopes@example.com', {
+        audience: 'https://api.example.com/',
+        scope: 'openid email read:orders delete:everything create:users',
+      });
+      expect(login.status).toBe(200);
+      expect(login.body.scope).toBe('openid email read:orders');
+      expect(decodeJwt(login.body.access_token as string).scope).toBe('openid email read:orders');
+    });
+
+    it('grants no API scope to a token for /userinfo or for no audience', async () => {
+      for (const audience of [`${server.issuer}userinfo`, undefined]) {
+        const login = await loginByCode(`no-api-${audience ? 'userinfo' : 'none'}@example.com`, {
+          ...(audience && { audience }),
+          scope: 'openid read:orders',
+        });
+        expect(login.status).toBe(200);
+        expect(login.body.scope).toBe('openid');
+      }
+    });
+
+    it.each(['read orders', 'read"orders', ''])('refuses an API scope named %j', (value) => {
+      expect(() =>
+        validateConfig({ apis: [{ identifier: 'https://api.example.com/', scopes: [{ value }] }] }),
+      ).toThrow(/apis\.0\.scopes\.0\.value/);
     });
 
     it('refuses a config that declares the Management API as an API', () => {

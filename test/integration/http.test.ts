@@ -120,6 +120,19 @@ describe('HTTP surface', () => {
     expect(create?.responses['201']?.content).toBeDefined();
   });
 
+  it("serves only Swagger UI's own files under the reference page", async () => {
+    expect((await server.get('/api/v2/docs/static/swagger-ui.css')).status).toBe(200);
+    for (const path of [
+      '%2e%2e/%2e%2e/%2e%2e/package.json',
+      '..%2f..%2f..%2fpackage.json',
+      'static/../../../../README.md',
+    ]) {
+      const answer = await server.get(`/api/v2/docs/${path}`);
+      expect(answer.status, path).toBeGreaterThanOrEqual(400);
+      expect(answer.status, path).toBeLessThan(500);
+    }
+  });
+
   it("explains the Default App's callback in development instead of a 404", async () => {
     const page = await server.get('/callback?code=abc123&state=xyz');
     expect(page.status).toBe(200);
