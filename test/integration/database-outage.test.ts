@@ -204,10 +204,12 @@ describe.skipIf(!databaseUrl)('a running Tessera whose PostgreSQL goes away', ()
       proxy.reset();
       await sleep(500);
     }
+    // A loaded machine completes fewer logins in those 2.5 s: let the load run on (no more
+    // resets) until enough logins were acknowledged to check them all afterwards.
+    await expect.poll(() => load.acknowledged.length, { timeout: 15_000, interval: 100 }).toBeGreaterThan(10);
     await load.stop();
     // Only tokens, or a 503 that says to try again: never a 500, never a dropped connection.
     expect(load.unexpected).toEqual([]);
-    expect(load.acknowledged.length).toBeGreaterThan(10);
     const statuses = await refreshAll(origin, CLIENT, load.acknowledged);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
     expect(await missingUsers(setup.schema, load.acknowledged)).toEqual([]);
@@ -413,7 +415,9 @@ describe.skipIf(!databaseUrl)('a running Tessera whose PostgreSQL goes away', ()
     }
     expect((await readiness).status).toBe(503);
     expect(free.every((a) => a.status === 200)).toBe(true);
-    expect(p99(free.map((a) => a.ms))).toBeLessThan(200);
+    // None waited for the database: each answered in well under one 2 s packet delay, however
+    // busy the machine (their p99 is printed below; about 20 ms on an idle machine).
+    expect(Math.max(...free.map((a) => a.ms))).toBeLessThan(1000);
 
     proxy.pass();
     const readyAfterMs = await untilReady(server);
@@ -529,9 +533,9 @@ describe.skipIf(!databaseUrl)('requests waiting for a PostgreSQL connection', ()
       ),
     );
     expect(answers.every(isUnavailable)).toBe(true);
-    // One holds the only connection and at most two wait for it, until their timeouts; the
-    // others are refused at once.
-    const waited = answers.filter((a) => a.ms >= 250).length;
+    // One holds the only connection and at most two wait for it, until their timeouts (SLOW_MS);
+    // the others are refused at once (well before a timeout, even on a loaded machine).
+    const waited = answers.filter((a) => a.ms >= SLOW_MS * 0.75).length;
     expect(waited).toBeGreaterThanOrEqual(1);
     expect(waited).toBeLessThanOrEqual(3);
     expect(Math.max(...answers.map((a) => a.ms))).toBeLessThan(SLOW_MS + 1500);

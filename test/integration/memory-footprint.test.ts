@@ -60,6 +60,8 @@ String.prototype.localeCompare = function (...args) { note('localeCompare'); ret
       process.execPath,
       ['--import', register, ...startScriptNodeOptions(), TESSERA, 'start'],
       env,
+      // Ready, not only alive: until then every route but the probes answers 503.
+      '/readyz',
     );
   }, 60_000);
 
