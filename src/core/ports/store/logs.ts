@@ -17,8 +17,8 @@ export type LogFilter =
   | { field: LogSearchField; equals: string }
   /** Events from `from` (inclusive) until `before` (exclusive), ms since the epoch. */
   | { field: 'date'; from?: number; before?: number }
-  | { and: LogFilter[] }
-  | { or: LogFilter[] }
+  | { and: readonly LogFilter[] }
+  | { or: readonly LogFilter[] }
   | { not: LogFilter };
 
 export interface LogSearch {
