@@ -89,6 +89,13 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
         )
       : null;
     const providers = new ProviderRegistry(inbox);
+    const tenantLog = new TenantLog({
+      store,
+      clock,
+      random,
+      metrics,
+      writes: new FailureStreak('tenant log: writing events', options.logger, 0, 0),
+    });
     const outbox = new Outbox({
       store,
       registry: providers,
@@ -98,13 +105,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       settings: config.delivery,
       box,
       metrics,
-    });
-    const tenantLog = new TenantLog({
-      store,
-      clock,
-      random,
-      metrics,
-      writes: new FailureStreak('tenant log: writing events', options.logger, 0, 0),
+      tenantLog,
     });
     const ctx: Context = {
       config,

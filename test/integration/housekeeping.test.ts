@@ -15,6 +15,7 @@ const NOTHING = {
   inbox_messages: 0,
   outbox_messages: 0,
   outbox_attempts: 0,
+  log_events: 0,
 };
 
 describe('purging expired rows', () => {
@@ -43,6 +44,32 @@ describe('purging expired rows', () => {
       client_id: clientId,
       refresh_token: token,
     });
+
+  it('deletes tenant log events older than log_retention_days (30)', async () => {
+    const { store, clock } = server.server.ctx;
+    const event = (log_id: string, date: number) => ({
+      log_id,
+      date,
+      type: 's',
+      description: 'Success Login',
+      client_id: null,
+      client_name: null,
+      connection: null,
+      connection_id: null,
+      user_id: null,
+      user_name: null,
+      ip: null,
+      user_agent: null,
+      details: {},
+    });
+    const now = clock.now();
+    await store.appendLogEvents([
+      event(`${String(now - 31 * DAY).padStart(15, '0')}0000000000000001`, now - 31 * DAY),
+      event(`${String(now - 29 * DAY).padStart(15, '0')}0000000000000002`, now - 29 * DAY),
+    ]);
+    expect(await purge()).toEqual({ ...NOTHING, log_events: 1 });
+    expect(await store.countLogEvents()).toBe(1);
+  });
 
   it('lets a login transaction expire after 30 minutes, with nothing stored to purge', async () => {
     const browser = new FormBrowser(server);
@@ -115,7 +142,8 @@ describe('purging expired rows', () => {
 
     // Past the refresh tokens' lifetime and its day of grace: the rotated pair goes.
     server.clock.advance(30 * DAY);
-    expect(await purge()).toEqual({ ...NOTHING, refresh_tokens: 2 });
+    // The tenant log's events of these logins are past their 30 days too.
+    expect(await purge()).toEqual({ ...NOTHING, refresh_tokens: 2, log_events: expect.any(Number) });
     expect(await purge()).toEqual(NOTHING);
     expect((await refresh(rotated.body.refresh_token as string)).status).toBe(403);
   });
