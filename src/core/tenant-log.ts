@@ -146,10 +146,12 @@ export const LOG_ID_PATTERN = /^[0-9]{15}[0-9a-f]{16}$/;
 
 /**
  * Names of members that may hold a credential: a code, a link, a secret, a token, a password, a
- * provider's key. Such a member is dropped from an event's details, however a caller built them.
+ * provider's key (`statusCode` is no code). Such a member is dropped from an event's details,
+ * however a caller built them.
  */
 const SECRET_MEMBER =
-  /code|otp|secret|token|password|passwd|link|authorization|cookie|credential|api_?key|auth_?token|private/i;
+  /secret|token|password|passwd|credential|cookie|(^|[_-])(code|otp|link|authorization|api_?key|private_?key)$/i;
+/code|otp|secret|token|password|passwd|link|authorization|cookie|credential|api_?key|auth_?token|private/i;
 
 /** Details without any member that may hold a credential, strings clipped, at most 4 levels deep. */
 export function safeDetails(details: Record<string, unknown>, depth = 0): Record<string, unknown> {

@@ -77,6 +77,7 @@ describe('the tenant log', () => {
   it('never keeps a member that may hold a code, a link, a secret or a token', () => {
     const details = safeDetails({
       error: 'Wrong email or verification code.',
+      response: { statusCode: 403 },
       otp: '123456',
       verification_code: '654321',
       link: 'https://x/verify?verification_code=1',
@@ -87,6 +88,7 @@ describe('the tenant log', () => {
     });
     expect(details).toEqual({
       error: 'Wrong email or verification code.',
+      response: { statusCode: 403 },
       request: { method: 'POST', headers: {} },
       nested: { deeper: { deepest: {} } },
     });
