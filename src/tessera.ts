@@ -94,7 +94,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       clock,
       random,
       metrics,
-      writes: new FailureStreak('tenant log: writing events', options.logger, 0, 0),
+      writes: new FailureStreak('tenant log: writing events', options.logger, 1000, 30_000),
     });
     const outbox = new Outbox({
       store,

@@ -36,10 +36,11 @@ export interface TenantLogOptions {
   random: Random;
   metrics: Pick<Metrics, 'logEventsDropped' | 'logEventsWritten'>;
   /**
-   * Told of each write's outcome (a FailureStreak: the first failure and the recovery are logged).
-   * A batch that could not be written is kept and tried again while there is room.
+   * Told of each write's outcome (a FailureStreak: the first failure and the recovery are logged);
+   * a failure answers how many ms to wait before the next write. A batch that could not be written
+   * is kept and tried again then, while there is room.
    */
-  writes: { failed(error: unknown): unknown; succeeded(): void };
+  writes: { failed(error: unknown): number; succeeded(): void };
   /** How often buffered events are written (ms). */
   flushMs?: number;
   /** Events held in memory at most; one past it is dropped and counted. */
@@ -58,6 +59,8 @@ export class TenantLog implements TenantLogSink {
   private buffer: LogEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** After a failed write, no timer's flush tries again before this (performance.now() ms). */
+  private pausedUntil = 0;
   private readonly flushMs: number;
   private readonly maxBuffered: number;
   private readonly batchSize: number;
@@ -78,7 +81,11 @@ export class TenantLog implements TenantLogSink {
 
   /** Writes what is buffered on a timer; the timer keeps no process alive. */
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.flushMs);
+    // A database that is down is not asked again on every tick: it would take a connection (or a
+    // place in the pool's queue) that a request could have had.
+    this.timer ??= setInterval(() => {
+      if (performance.now() >= this.pausedUntil) void this.flush();
+    }, this.flushMs);
     this.timer.unref();
   }
 
@@ -114,7 +121,7 @@ export class TenantLog implements TenantLogSink {
         const kept = batch.slice(0, room);
         if (kept.length < batch.length) this.options.metrics.logEventsDropped(batch.length - kept.length);
         this.buffer = [...kept, ...this.buffer];
-        this.options.writes.failed(error);
+        this.pausedUntil = performance.now() + this.options.writes.failed(error);
         return;
       }
     }

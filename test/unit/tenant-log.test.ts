@@ -26,7 +26,10 @@ function subject(options: { maxBuffered?: number; batchSize?: number } = {}) {
       },
     },
     writes: {
-      failed: () => counts.failures++,
+      failed: () => {
+        counts.failures++;
+        return 0;
+      },
       succeeded: () => counts.recoveries++,
     },
     ...options,
