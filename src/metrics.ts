@@ -55,6 +55,12 @@ export class Metrics {
     help: "Wrong codes that locked (or lengthened the lock of) an identifier's verifications",
     registers: [this.registry],
   });
+  private readonly logEvents = new Counter({
+    name: 'tessera_log_events_total',
+    help: 'Tenant log events by outcome: written to the store, or dropped (buffer full, or store down at shutdown)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   private readonly countersDegraded = new Gauge({
     name: 'tessera_counters_degraded',
     help: '1 while the shared rate-limit counters (Redis) cannot be reached, else 0',
@@ -70,6 +76,8 @@ export class Metrics {
   constructor() {
     this.countersDegraded.set(0);
     this.storeUp.set(1);
+    this.logEvents.inc({ outcome: 'written' }, 0);
+    this.logEvents.inc({ outcome: 'dropped' }, 0);
     processMetrics();
   }
 
@@ -110,6 +118,16 @@ export class Metrics {
   /** A wrong code locked its identifier's verifications (brute-force protection). */
   identifierLocked(): void {
     this.identifierLocks.inc();
+  }
+
+  /** Tenant log events written in a batch. */
+  logEventsWritten(count: number): void {
+    this.logEvents.inc({ outcome: 'written' }, count);
+  }
+
+  /** Tenant log events lost: the buffer was full, or the store refused them at shutdown. */
+  logEventsDropped(count: number): void {
+    this.logEvents.inc({ outcome: 'dropped' }, count);
   }
 
   setCountersDegraded(flag: boolean): void {

@@ -44,7 +44,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const pretty = config.environment === 'development' && process.stdout.isTTY === true;
   const logger = options.logger ?? createLogger(config.log_level, pretty);
   const { opened, port: listenPort } = await openWhenReachable(config, { ...options, logger });
-  const { ctx, seed, devInbox, outbox } = opened;
+  const { ctx, seed, devInbox, outbox, tenantLog } = opened;
   let stopping = false;
   const app = await buildApp({ ctx, devInbox, logger, stopping: () => stopping });
   try {
@@ -55,6 +55,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     throw error;
   }
   outbox.start();
+  tenantLog.start();
   const housekeeping = startHousekeeping(ctx, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -67,6 +68,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await app.close();
     await outbox.stop();
     await housekeeping.stop();
+    // Last before the store closes: what the requests and sends above logged is written.
+    await tenantLog.stop();
     await closeTessera(ctx);
   };
   return {

@@ -13,6 +13,7 @@ import { SecretBox } from './core/secret-box.ts';
 import { type SeedResult, seedStore } from './core/seed.ts';
 import { checkMasterKey, loadSecrets } from './core/server-secrets.ts';
 import { type Clock, type Random, systemClock, systemRandom } from './core/sources.ts';
+import { TenantLog } from './core/tenant-log.ts';
 import { DevInbox, type InboxLogger } from './delivery/dev-inbox.ts';
 import { templateProblems } from './delivery/message.ts';
 import { Outbox, type OutboxLogger } from './delivery/outbox/outbox.ts';
@@ -20,6 +21,7 @@ import { ProviderRegistry, providerSecretPaths } from './delivery/providers.ts';
 import { MemoryCounters } from './limits/counters.ts';
 import type { CountersLogger } from './limits/redis-counters.ts';
 import { Metrics } from './metrics.ts';
+import { FailureStreak } from './store/failure-streak.ts';
 import { StoreHealth } from './store/health.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 
@@ -38,6 +40,8 @@ export interface Opened {
   /** The outbox behind ctx.delivery: a server starts its dispatcher, a one-off command need not. */
   outbox: Outbox;
   providers: ProviderRegistry;
+  /** The tenant log behind ctx.tenantLog: a server starts its writes, and stops them last. */
+  tenantLog: TenantLog;
 }
 
 /**
@@ -85,6 +89,13 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
         )
       : null;
     const providers = new ProviderRegistry(inbox);
+    const tenantLog = new TenantLog({
+      store,
+      clock,
+      random,
+      metrics,
+      writes: new FailureStreak('tenant log: writing events', options.logger, 1000, 30_000),
+    });
     const outbox = new Outbox({
       store,
       registry: providers,
@@ -94,6 +105,7 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       settings: config.delivery,
       box,
       metrics,
+      tenantLog,
     });
     const ctx: Context = {
       config,
@@ -105,9 +117,10 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
       delivery: outbox,
       counters: await openCounters(config, options.logger, metrics),
       metrics,
+      tenantLog,
       log: options.logger,
     };
-    return { ctx, seed, devInbox, outbox, providers };
+    return { ctx, seed, devInbox, outbox, providers, tenantLog };
   } catch (error) {
     await store.close();
     throw error;

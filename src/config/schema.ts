@@ -109,6 +109,8 @@ export const ConfigSchema = Type.Object(
       ],
       { default: false },
     ),
+    /** Days tenant log events (`/api/v2/logs`) are kept; housekeeping deletes older ones. */
+    log_retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
     body_limit: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
     /** The outbox: how long a send may take, how long /passwordless/start waits, how retries back off. */
     delivery: Type.Object(

@@ -1,7 +1,8 @@
 import { codeMatches } from './codes.ts';
 import type { Context } from './context.ts';
-import { type AuthError, invalidGrant } from './errors.ts';
+import { AuthError, invalidGrant } from './errors.ts';
 import type { Application, Connection, LoginCode } from './model.ts';
+import { appFields } from './tenant-log.ts';
 import {
   admitVerification,
   countWrongCode,
@@ -40,6 +41,29 @@ export async function checkCode(
   check: CodeCheck,
   mode: CheckMode,
   redeemable: Redeemable = 'code',
+): Promise<LoginCode> {
+  try {
+    return await checkOnce(ctx, check, mode, redeemable);
+  } catch (error) {
+    // A refusal is a failed login in the tenant log (a 429 was logged as the limit it hit).
+    if (error instanceof AuthError && error.status !== 429)
+      ctx.tenantLog.emit({
+        type: 'f',
+        description: error.description,
+        ...appFields(check.app),
+        connection: check.connection.name,
+        user_name: check.identifier,
+        ip: check.ip,
+      });
+    throw error;
+  }
+}
+
+async function checkOnce(
+  ctx: Context,
+  check: CodeCheck,
+  mode: CheckMode,
+  redeemable: Redeemable,
 ): Promise<LoginCode> {
   const { app, connection, identifier, secret, ip } = check;
   await admitVerification(ctx, ip);

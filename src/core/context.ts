@@ -5,6 +5,7 @@ import type { Counters } from './ports/counters.ts';
 import type { Delivery } from './ports/delivery.ts';
 import type { Store } from './ports/store.ts';
 import type { Clock, Random } from './sources.ts';
+import type { TenantLogSink } from './tenant-log.ts';
 
 /** Server-side secrets made on first start and kept in the store. */
 export interface Secrets {
@@ -31,6 +32,8 @@ export interface Context {
   counters: Counters;
   /** Counts for Prometheus (src/metrics.ts): logins, codes sent, rate-limit refusals. */
   metrics: Metrics;
+  /** The tenant log (`/api/v2/logs`): what happened to whom, written off the request path. */
+  tenantLog: TenantLogSink;
   /** Where core raises what an operator must look at (the server's logger). */
   log: { warn(details: object, message: string): void };
 }

@@ -4,10 +4,12 @@ import { checkCode, wrongCode } from './code-check.ts';
 import { hashSecret } from './codes.ts';
 import type { Context } from './context.ts';
 import { AuthError, accessDenied, invalidGrant, invalidRequest, unauthorizedClient } from './errors.ts';
+import { type ExchangeNotes, loggedExchange } from './exchange-log.ts';
 import { normaliseIdentifier } from './identifiers.ts';
 import { issueManagementToken, managementAudience } from './management-tokens.ts';
 import type { Application, RefreshToken } from './model.ts';
 import { pkceMatches } from './pkce.ts';
+import { appFields } from './tenant-log.ts';
 import { grantedScope, issueTokens, resolveAudience, type TokenSet } from './tokens.ts';
 import { completeLogin } from './users.ts';
 
@@ -77,7 +79,7 @@ async function loginWithCode(ctx: Context, app: Application, login: CodeLogin): 
     throw wrongCode(connection);
   }
   await checkCode(ctx, { app, connection, identifier, secret: login.otp, ip: login.ip }, 'consume');
-  const user = await completeLogin(ctx, connection, identifier, login.ip);
+  const user = await completeLogin(ctx, app, connection, identifier, login.ip);
   const now = ctx.clock.now();
   return issueTokens(ctx, {
     app,
@@ -91,8 +93,19 @@ async function loginWithCode(ctx: Context, app: Application, login: CodeLogin): 
 }
 
 /** Grant `authorization_code`: single use, bound to client and redirect_uri, PKCE checked. */
-export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): Promise<TokenSet> {
-  const app = await clientFor(ctx, body);
+export function authorizationCodeGrant(ctx: Context, body: TokenRequest, ip?: string): Promise<TokenSet> {
+  return loggedExchange(ctx, 'authorization_code', { client_id: body.client_id, ip }, async (notes) => {
+    notes.app = await clientFor(ctx, body);
+    return exchangeAuthorizationCode(ctx, body, notes);
+  });
+}
+
+async function exchangeAuthorizationCode(
+  ctx: Context,
+  body: TokenRequest,
+  notes: ExchangeNotes,
+): Promise<TokenSet> {
+  const app = notes.app as Application;
   requireGrant(app, 'authorization_code');
   const codeHash = hashSecret(required(body, 'code'));
   const invalid = invalidGrant('Invalid authorization code');
@@ -117,6 +130,7 @@ export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): 
     throw invalidGrant('Failed to verify code verifier');
   }
   const user = await ctx.store.getUser(stored.user_id);
+  if (user) notes.user = user;
   if (!user || user.blocked) throw invalid;
   const tokens = await issueTokens(ctx, {
     app,
@@ -138,8 +152,19 @@ export async function authorizationCodeGrant(ctx: Context, body: TokenRequest): 
 }
 
 /** Grant `refresh_token` with rotation: a token already exchanged, presented again, revokes its family. */
-export async function refreshTokenGrant(ctx: Context, body: TokenRequest): Promise<TokenSet> {
-  const app = await clientFor(ctx, body);
+export function refreshTokenGrant(ctx: Context, body: TokenRequest, ip?: string): Promise<TokenSet> {
+  return loggedExchange(ctx, 'refresh_token', { client_id: body.client_id, ip }, async (notes) => {
+    notes.app = await clientFor(ctx, body);
+    return exchangeRefreshToken(ctx, body, notes);
+  });
+}
+
+async function exchangeRefreshToken(
+  ctx: Context,
+  body: TokenRequest,
+  notes: ExchangeNotes,
+): Promise<TokenSet> {
+  const app = notes.app as Application;
   requireGrant(app, 'refresh_token');
   const invalid = invalidGrant('Unknown or invalid refresh token.');
   const now = ctx.clock.now();
@@ -152,6 +177,7 @@ export async function refreshTokenGrant(ctx: Context, body: TokenRequest): Promi
     throw invalid;
   }
   const user = await ctx.store.getUser(token.user_id);
+  if (user) notes.user = user;
   if (!user || user.blocked) throw invalid;
   const granted = token.scope.split(' ');
   const scope =
@@ -193,8 +219,14 @@ async function rotates(ctx: Context, app: Application, token: RefreshToken, now:
 }
 
 /** Grant `client_credentials`: a Management API token for an application granted its scopes. */
-export async function clientCredentialsGrant(ctx: Context, body: TokenRequest) {
-  const app = await clientFor(ctx, body);
+export function clientCredentialsGrant(ctx: Context, body: TokenRequest, ip?: string) {
+  return loggedExchange(ctx, 'client_credentials', { client_id: body.client_id, ip }, async (notes) => {
+    notes.app = await clientFor(ctx, body);
+    return managementTokenFor(ctx, notes.app, body);
+  });
+}
+
+async function managementTokenFor(ctx: Context, app: Application, body: TokenRequest) {
   if (app.client_secret === undefined) {
     throw unauthorizedClient('client_credentials needs a confidential client');
   }
@@ -223,8 +255,10 @@ export async function clientCredentialsGrant(ctx: Context, body: TokenRequest) {
 export async function revokeToken(ctx: Context, body: TokenRequest): Promise<void> {
   const app = await clientFor(ctx, body);
   const token = await ctx.store.findRefreshToken(hashSecret(required(body, 'token')));
-  if (token && token.client_id === app.client_id)
+  if (token && token.client_id === app.client_id) {
     await ctx.store.revokeRefreshFamily(token.family_id, ctx.clock.now());
+    ctx.tenantLog.emit({ type: 'srrt', ...appFields(app), user_id: token.user_id });
+  }
 }
 
 /** Used by the route to reject unknown grants with the family's code. */

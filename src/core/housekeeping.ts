@@ -24,7 +24,7 @@ const KEEP = {
  * Deletes what no request can use any more: expired login codes, authorization codes, login
  * transactions, tickets and sessions (idle ones too), refresh tokens a day after they expired or
  * were revoked, outbox messages a week after they were sent or given up, dev inbox messages after
- * a day. Returns how many rows went from each table.
+ * a day, tenant log events past `log_retention_days`. Returns how many rows went from each table.
  */
 export async function purgeExpired(
   ctx: Context,
@@ -39,12 +39,16 @@ export async function purgeExpired(
     outbox: now - KEEP.outbox,
     inbox: now - KEEP.inbox,
   };
+  const logsBefore = now - ctx.config.log_retention_days * DAY_MS;
   const started = performance.now();
   const totals: Record<string, number> = {};
   // Batch after batch while some table still had a full one, each a statement of its own so that
   // requests go on in between.
   for (;;) {
-    const counts = await ctx.store.purgeExpired(before, batch);
+    const counts = {
+      ...(await ctx.store.purgeExpired(before, batch)),
+      log_events: await ctx.store.deleteLogEventsBefore(logsBefore, batch),
+    };
     for (const [table, n] of Object.entries(counts)) totals[table] = (totals[table] ?? 0) + n;
     const more = Object.values(counts).some((n) => n >= batch);
     if (!more || performance.now() - started >= budgetMs) return totals;

@@ -23,6 +23,12 @@ export class StartLimiter {
     const hit = await counters.hit('start_ip', clientKey(ip), perHour, 3600);
     if (hit.retryAfter > 0) {
       metrics.rateLimitHit('start_ip');
+      this.ctx.tenantLog.emit({
+        type: 'api_limit',
+        description: 'Too many starts from this IP address',
+        ip,
+        details: { limit: 'start_ip' },
+      });
       throw tooManyRequests('Too many requests. Try again later.', hit.retryAfter);
     }
     const proof = config.proof_of_work;

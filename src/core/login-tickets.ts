@@ -62,7 +62,7 @@ export async function coAuthenticate(
   let user: User;
   try {
     await checkCode(ctx, { app, connection, identifier, secret: req.otp as string, ip }, 'consume');
-    user = await completeLogin(ctx, connection, identifier, ip);
+    user = await completeLogin(ctx, app, connection, identifier, ip);
   } catch (error) {
     throw error instanceof AuthError ? denied(error) : error;
   }

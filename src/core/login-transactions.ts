@@ -226,5 +226,5 @@ export async function verifyFromPage(
     }
     throw new AuthError(400, 'wrong_code', error.description);
   }
-  return completeLogin(ctx, connection, identifier, ip);
+  return completeLogin(ctx, app, connection, identifier, ip);
 }

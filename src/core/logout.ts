@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import type { Context } from './context.ts';
 import type { Application } from './model.ts';
 import { endSession } from './sessions.ts';
+import { appFields } from './tenant-log.ts';
 
 /** The query of `GET /v2/logout` (Auth0's names, and OIDC RP-initiated logout's). */
 export interface LogoutRequest {
@@ -23,10 +24,18 @@ export async function logout(
   ctx: Context,
   req: LogoutRequest,
   sessionToken: string | undefined,
+  ip?: string,
 ): Promise<LogoutOutcome> {
-  await endSession(ctx, sessionToken);
+  const session = await endSession(ctx, sessionToken);
   const clientId = req.client_id ?? audienceOf(req.id_token_hint);
   const app = clientId ? await ctx.store.getApplication(clientId) : undefined;
+  if (session)
+    ctx.tenantLog.emit({
+      type: 'slo',
+      ...(app && appFields(app)),
+      user_id: session.user_id,
+      ip: ip ?? null,
+    });
   const apps = app ? [app] : clientId ? [] : await ctx.store.listApplications();
   const oidc = req.post_logout_redirect_uri !== undefined;
   const asked = req.returnTo ?? req.post_logout_redirect_uri;

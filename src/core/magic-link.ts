@@ -107,7 +107,7 @@ export async function redeemLink(
     checkAuthorizationRequest(request);
     const check = { app: request.app, connection, identifier, secret: link.secret, ip };
     await checkCode(ctx, check, 'consume', 'code-or-link');
-    const user = await completeLogin(ctx, connection, identifier, ip);
+    const user = await completeLogin(ctx, request.app, connection, identifier, ip);
     const { session, cookie } = await startSession(ctx, user, sessionToken);
     return { location: await successRedirect(ctx, request, user, session), session: cookie };
   } catch (error) {

@@ -32,13 +32,27 @@ export function issueManagementToken(
 }
 
 /**
- * Checks a Management API bearer token and that it carries `scope`. A missing or bad token is 401,
- * a good token without the scope is 403, as Auth0 answers.
+ * Checks a Management API bearer token and that it carries `scope` (or, given several, one of
+ * them). A missing or bad token is 401, a good token without the scope is 403, as Auth0 answers.
  */
-export async function authoriseManagement(ctx: Context, authorization: string | undefined, scope: string) {
+export async function authoriseManagement(
+  ctx: Context,
+  authorization: string | undefined,
+  scope: string | readonly string[],
+): Promise<void> {
+  const { scopes } = await managementCaller(ctx, authorization);
+  const wanted = typeof scope === 'string' ? [scope] : scope;
+  if (!wanted.some((s) => scopes.includes(s)))
+    throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${wanted.join(' or ')}`);
+}
+
+/** Who calls the Management API: the application a valid bearer token was issued to, and its scopes. */
+export async function managementCaller(
+  ctx: Context,
+  authorization: string | undefined,
+): Promise<{ clientId: string; scopes: string[] }> {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
-  let scopes: string[];
   try {
     const { payload } = await jwtVerify(match[1] as string, ctx.keys.verificationKeys, {
       issuer: ctx.config.issuer,
@@ -50,10 +64,8 @@ export async function authoriseManagement(ctx: Context, authorization: string | 
     // never a user's token, whatever its audience and scopes say.
     if (payload.gty !== 'client-credentials' || !String(payload.sub).endsWith('@clients'))
       throw new Error('not a client token');
-    scopes = String(payload.scope ?? '').split(' ');
+    return { clientId: String(payload.azp ?? ''), scopes: String(payload.scope ?? '').split(' ') };
   } catch {
     throw new AuthError(401, 'unauthorized', 'Invalid or expired token');
   }
-  if (!scopes.includes(scope))
-    throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${scope}`);
 }

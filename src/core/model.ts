@@ -217,3 +217,25 @@ export interface LoginTicket {
   expires_at: number;
   consumed_at: number | null;
 }
+
+/**
+ * One tenant log event, as Auth0's `/api/v2/logs` shows it (core/tenant-log.ts makes it). It never
+ * holds a code, a link secret, a token or a provider credential. `date` is ms since the epoch.
+ */
+export interface LogEvent {
+  /** Sorts as `date` does: the checkpoint paging's order. */
+  log_id: string;
+  date: number;
+  /** Auth0's event type code (`s`, `f`, `cs`, `sapi`...). */
+  type: string;
+  description: string;
+  client_id: string | null;
+  client_name: string | null;
+  connection: string | null;
+  connection_id: string | null;
+  user_id: string | null;
+  user_name: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, unknown>;
+}

@@ -9,6 +9,7 @@ import { identifierField, normaliseIdentifier } from './identifiers.ts';
 import type { Application, AuthParams, Connection } from './model.ts';
 import { sendMessage } from './send-message.ts';
 import { limitStart, refundStart } from './start-limits.ts';
+import { appFields } from './tenant-log.ts';
 import { countSms, readSmsNumber, refuseSmsNumber } from './toll-fraud.ts';
 import { refuseSignupAtStart } from './users.ts';
 
@@ -92,7 +93,15 @@ export async function sendLoginCode(ctx: Context, req: LoginCodeRequest): Promis
       phone,
       ctx.counters,
       (alert) => ctx.log.warn(alert, 'SMS daily budget crossed'),
-      (limit) => ctx.metrics.rateLimitHit(limit),
+      (limit) => {
+        ctx.metrics.rateLimitHit(limit);
+        ctx.tenantLog.emit({
+          ...startFields(req),
+          type: 'api_limit',
+          description: 'Too many codes to this number, country or connection',
+          details: { limit },
+        });
+      },
     );
   try {
     return await storeAndSend(ctx, req);
@@ -150,12 +159,28 @@ async function storeAndSend(ctx: Context, req: LoginCodeRequest): Promise<StartR
     await ctx.store.deleteLoginCode(id);
     throw error;
   }
+  ctx.tenantLog.emit({
+    ...startFields(req),
+    type: send === 'link' ? 'cls' : 'cs',
+    details: { send, channel: connection.strategy },
+  });
 
   const body =
     connection.strategy === 'email'
       ? { _id: id, email: identifier, email_verified: false }
       : { _id: id, phone_number: identifier, phone_verified: false, request_language: req.language };
   return binding === null ? { body } : { body, bindingCookie: { value: binding, maxAge: ttl } };
+}
+
+/** What the tenant log says of a start: who asked, for whom, on what. */
+function startFields(req: LoginCodeRequest) {
+  return {
+    ...appFields(req.app),
+    connection: req.connection.name,
+    user_name: req.identifier,
+    ip: req.client?.ip ?? null,
+    user_agent: req.client?.user_agent ?? null,
+  };
 }
 
 function parseSend(connection: Connection, send: unknown): 'code' | 'link' {

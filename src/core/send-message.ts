@@ -11,6 +11,16 @@ export async function sendMessage(ctx: Context, message: LoginMessage): Promise<
   if (!failure) return;
   const code = message.channel === 'sms' ? 'sms_provider_error' : 'email_provider_error';
   if (failure.kind === 'unusable') {
+    // A message given up on after it was queued is logged where it was (delivery/outbox/courier.ts).
+    ctx.tenantLog.emit({
+      type: 'fn',
+      description: `The connection's provider is not usable: ${failure.description}`,
+      client_id: message.application.client_id,
+      client_name: message.application.name,
+      connection: message.connection.name,
+      user_name: message.to,
+      ip: message.request?.ip ?? null,
+    });
     throw new AuthError(502, code, `The connection's provider is not usable: ${failure.description}`);
   }
   throw new AuthError(

@@ -67,10 +67,11 @@ export async function currentSession(
 }
 
 /** Ends the session the cookie names, if any. */
-export async function endSession(ctx: Context, token: string | undefined): Promise<void> {
-  if (!token) return;
+export async function endSession(ctx: Context, token: string | undefined): Promise<Session | undefined> {
+  if (!token) return undefined;
   const session = await ctx.store.findSession(hashSecret(token));
   if (session) await ctx.store.deleteSession(session.id);
+  return session;
 }
 
 /** A session is reused for an application only when the user's connection is enabled for it. */

@@ -2,10 +2,32 @@ import { START_LIMIT_DEFAULTS } from '../config/schema.ts';
 import type { Context } from './context.ts';
 import { type AuthError, tooManyRequests } from './errors.ts';
 import type { Application, Connection } from './model.ts';
+import { appFields } from './tenant-log.ts';
 
 /** The answer to a start past one of its limits. */
 export function tooManyStarts(retryAfter: number, description: string): AuthError {
   return tooManyRequests(description, retryAfter);
+}
+
+/** A start refused by the limit named `limit`: counted, and written to the tenant log. */
+function refused(
+  ctx: Context,
+  limit: string,
+  app: Application,
+  connection: Connection,
+  identifier: string,
+  error: AuthError,
+): AuthError {
+  ctx.metrics.rateLimitHit(limit);
+  ctx.tenantLog.emit({
+    type: 'api_limit',
+    description: error.description,
+    ...appFields(app),
+    connection: connection.name,
+    user_name: identifier,
+    details: { limit },
+  });
+  return error;
 }
 
 /** The budgets a start on `connection` for `identifier` is counted against. */
@@ -35,19 +57,22 @@ export async function limitStart(
   if (cooldown > 0) {
     const hit = await ctx.counters.hit('start_cooldown', key, 1, cooldown);
     if (hit.retryAfter > 0) {
-      ctx.metrics.rateLimitHit('start_cooldown');
-      throw tooManyStarts(hit.retryAfter, 'A code was sent moments ago. Wait before asking for another.');
+      const error = tooManyStarts(
+        hit.retryAfter,
+        'A code was sent moments ago. Wait before asking for another.',
+      );
+      throw refused(ctx, 'start_cooldown', app, connection, identifier, error);
     }
   }
   const perIdentifier = await ctx.counters.hit('start_identifier', key, points, duration);
   if (perIdentifier.retryAfter > 0) {
-    ctx.metrics.rateLimitHit('start_identifier');
-    throw tooManyStarts(perIdentifier.retryAfter, 'Too many codes were asked for. Try again later.');
+    const error = tooManyStarts(perIdentifier.retryAfter, 'Too many codes were asked for. Try again later.');
+    throw refused(ctx, 'start_identifier', app, connection, identifier, error);
   }
   const appHit = await ctx.counters.hit('start_application', app.client_id, perApp, 3600);
   if (appHit.retryAfter > 0) {
-    ctx.metrics.rateLimitHit('start_application');
-    throw tooManyStarts(appHit.retryAfter, 'Too many requests. Try again later.');
+    const error = tooManyStarts(appHit.retryAfter, 'Too many requests. Try again later.');
+    throw refused(ctx, 'start_application', app, connection, identifier, error);
   }
 }
 

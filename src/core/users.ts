@@ -1,7 +1,8 @@
 import type { Context } from './context.ts';
 import { accessDenied, badRequest } from './errors.ts';
 import { identifierField } from './identifiers.ts';
-import type { Connection, User } from './model.ts';
+import type { Application, Connection, User } from './model.ts';
+import { appFields } from './tenant-log.ts';
 
 /** The OIDC claims of a user that the granted scopes allow. */
 export function profileClaims(user: User, scopes: string[]): Record<string, unknown> {
@@ -95,18 +96,22 @@ export function createUser(ctx: Context, input: NewUserInput): Promise<{ user: U
 
 /**
  * Completes a login for the owner of a verified identifier: creates the user on first login
- * (unless sign-up is disabled), refuses blocked users, and records the login.
+ * (unless sign-up is disabled), refuses blocked users, and records the login. The tenant log gets
+ * `s` (and `ss` for a first login), or `fs` / `f` with why.
  */
 export async function completeLogin(
   ctx: Context,
+  app: Application,
   connection: Connection,
   identifier: string,
   ip: string,
 ): Promise<User> {
+  const about = { ...appFields(app), connection: connection.name, user_name: identifier, ip };
   const field = identifierField(connection.strategy);
   let user = await ctx.store.findUser(connection.name, field, identifier);
   if (!user) {
     if (connection.options.disable_signup) {
+      ctx.tenantLog.emit({ ...about, type: 'fs', description: 'Signups are not allowed.' });
       throw accessDenied('Signups are not allowed.');
     }
     const { user: made, created } = await createUser(ctx, {
@@ -116,12 +121,21 @@ export async function completeLogin(
       firstLogin: { ip },
     });
     // One write made the user and recorded this login, unless a concurrent login made them first.
-    if (created) return made;
+    if (created) {
+      ctx.tenantLog.emit({ ...about, type: 'ss', user_id: made.user_id });
+      ctx.tenantLog.emit({ ...about, type: 's', user_id: made.user_id });
+      return made;
+    }
     user = made;
   }
-  if (user.blocked) throw accessDenied('user is blocked');
+  const refuse = (description: string) => {
+    ctx.tenantLog.emit({ ...about, type: 'f', description, user_id: user.user_id });
+    return accessDenied(description);
+  };
+  if (user.blocked) throw refuse('user is blocked');
   const updated = await ctx.store.recordLogin(user.user_id, field, ip, ctx.clock.now());
-  if (!updated) throw accessDenied('The user no longer exists.');
+  if (!updated) throw refuse('The user no longer exists.');
+  ctx.tenantLog.emit({ ...about, type: 's', user_id: updated.user_id });
   return updated;
 }
 

@@ -26,6 +26,11 @@ export async function admitVerification(ctx: Context, ip: string): Promise<void>
   const hit = await ctx.counters.hit('verify_ip', clientKey(ip), limit, windowS);
   if (hit.retryAfter === 0) return;
   ctx.metrics.rateLimitHit('verify_ip');
+  ctx.tenantLog.emit({
+    type: 'limit_mu',
+    description: 'Too many failed verifications from this IP address',
+    ip,
+  });
   throw tooManyRequests('Too many failed verifications. Try again later.', hit.retryAfter);
 }
 
@@ -52,6 +57,12 @@ export async function countWrongCode(
   if (hit.consumed < policy.failures) return;
   const lockS = Math.min(policy.max_lock_s, policy.lock_s * 2 ** (hit.consumed - policy.failures));
   ctx.metrics.identifierLocked();
+  ctx.tenantLog.emit({
+    type: 'limit_wc',
+    description: `Verifications locked for ${lockS} s after ${hit.consumed} wrong codes`,
+    connection: connection.name,
+    user_name: identifier,
+  });
   // Kept a minute past its end, so that instances whose clocks run a little behind still see it.
   await ctx.counters.hold('verify_lock', key, ctx.clock.now() + lockS * 1000, lockS + 60);
 }

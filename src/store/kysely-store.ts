@@ -4,6 +4,7 @@ import { authorizationCodeStore, loginCodeStore } from './codes.ts';
 import { applicationStore, connectionStore, settingsStore } from './configuration.ts';
 import type { StoreHealth } from './health.ts';
 import { purgeStore } from './housekeeping.ts';
+import { logStore } from './logs.ts';
 import { devInboxStore, outboxStore } from './messages.ts';
 import { type MigrationSetup, migrateToLatest } from './migrator.ts';
 import { signingKeyStore } from './signing-keys.ts';
@@ -48,6 +49,7 @@ export function kyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = 
     ...signingKeyStore(db),
     ...devInboxStore(db),
     ...outboxStore(db),
+    ...logStore(db),
     ...purgeStore(db),
   };
 }

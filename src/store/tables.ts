@@ -2,6 +2,7 @@ import type { Generated } from 'kysely';
 import type {
   AuthorizationCode,
   InboxMessage,
+  LogEvent,
   LoginCode,
   LoginTicket,
   OutboxAttempt,
@@ -38,6 +39,7 @@ export interface Database {
    */
   login_transactions: { id: string; expires_at: number };
   login_tickets: LoginTicket;
+  log_events: LogEventRow;
 }
 
 /** A boolean column: 1 for true, 0 for false. */
@@ -70,3 +72,5 @@ export type AuthorizationCodeRow = AuthorizationCode & {
 export type InboxMessageRow = Omit<InboxMessage, 'to'> & { recipient: string };
 
 export type OutboxMessageRow = Omit<OutboxMessage, 'use_secondary'> & { use_secondary: Flag };
+
+export type LogEventRow = Omit<LogEvent, 'details'> & { details: JsonText };

@@ -6,6 +6,7 @@ import { configurationContract } from './store/configuration.ts';
 import { storeUnderTest } from './store/contract.ts';
 import { housekeepingContract } from './store/housekeeping.ts';
 import { lifecycleContract, schemaChurnContract } from './store/lifecycle.ts';
+import { logsContract } from './store/logs.ts';
 import { messagesContract } from './store/messages.ts';
 import { signingKeysContract } from './store/signing-keys.ts';
 import { tokensContract } from './store/tokens.ts';
@@ -26,6 +27,7 @@ describe.each(storeKinds())('Store on $name', (kind) => {
   signingKeysContract(subject);
   messagesContract(subject);
   housekeepingContract(subject);
+  logsContract(subject);
 });
 
 schemaChurnContract(testDatabaseUrl());

@@ -164,6 +164,7 @@ const TABLES: Record<keyof Database, true> = {
   sessions: true,
   login_transactions: true,
   login_tickets: true,
+  log_events: true,
 };
 
 /**

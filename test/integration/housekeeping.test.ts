@@ -5,6 +5,7 @@ import { FormBrowser, hostedEmailLogin, location } from '../helpers/form-browser
 import { TestServer } from '../helpers/server.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
+const RETENTION_DAYS = 3650;
 const NOTHING = {
   login_codes: 0,
   authorization_codes: 0,
@@ -15,6 +16,7 @@ const NOTHING = {
   inbox_messages: 0,
   outbox_messages: 0,
   outbox_attempts: 0,
+  log_events: 0,
 };
 
 describe('purging expired rows', () => {
@@ -22,7 +24,8 @@ describe('purging expired rows', () => {
   let clientId: string;
 
   beforeEach(async () => {
-    server = await TestServer.start();
+    // The tenant log's own events (written a moment after each login) stay out of the counts.
+    server = await TestServer.start({ config: { log_retention_days: RETENTION_DAYS } });
     clientId = await server.clientId();
   });
   afterEach(() => server.close());
@@ -43,6 +46,38 @@ describe('purging expired rows', () => {
       client_id: clientId,
       refresh_token: token,
     });
+
+  it('deletes tenant log events older than log_retention_days', async () => {
+    const { store, clock } = server.server.ctx;
+    const event = (log_id: string, date: number) => ({
+      log_id,
+      date,
+      type: 's',
+      description: 'Success Login',
+      client_id: null,
+      client_name: null,
+      connection: null,
+      connection_id: null,
+      user_id: null,
+      user_name: null,
+      ip: null,
+      user_agent: null,
+      details: {},
+    });
+    const now = clock.now();
+    await store.appendLogEvents([
+      event(
+        `${String(now - (RETENTION_DAYS + 1) * DAY).padStart(15, '0')}0000000000000001`,
+        now - (RETENTION_DAYS + 1) * DAY,
+      ),
+      event(
+        `${String(now - (RETENTION_DAYS - 1) * DAY).padStart(15, '0')}0000000000000002`,
+        now - (RETENTION_DAYS - 1) * DAY,
+      ),
+    ]);
+    expect(await purge()).toEqual({ ...NOTHING, log_events: 1 });
+    expect(await store.countLogEvents()).toBe(1);
+  });
 
   it('lets a login transaction expire after 30 minutes, with nothing stored to purge', async () => {
     const browser = new FormBrowser(server);

@@ -36,6 +36,7 @@ describe('validateConfig', () => {
       environment: 'development',
       log_level: 'info',
       trust_proxy: false,
+      log_retention_days: 30,
       body_limit: 65_536,
       delivery: {
         send_timeout_ms: 10_000,

@@ -1,6 +1,7 @@
 import type { AuthorizationCodeStore, LoginCodeStore } from './store/codes.ts';
 import type { ApplicationStore, ConnectionStore, SettingsStore } from './store/configuration.ts';
 import type { PurgeStore } from './store/housekeeping.ts';
+import type { LogStore } from './store/logs.ts';
 import type { DevInboxStore, OutboxStore } from './store/messages.ts';
 import type { SigningKeyStore } from './store/signing-keys.ts';
 import type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
@@ -14,6 +15,8 @@ export type {
   SettingsStore,
 } from './store/configuration.ts';
 export type { PurgeBefore, PurgeStore } from './store/housekeeping.ts';
+export type { LogFilter, LogSearch, LogSearchField, LogStore } from './store/logs.ts';
+export { LOG_SEARCH_FIELDS } from './store/logs.ts';
 export type { DevInboxStore, OutboxMessagePatch, OutboxStore } from './store/messages.ts';
 export type { SigningKeyStore } from './store/signing-keys.ts';
 export type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
@@ -51,4 +54,5 @@ export interface Store
     SigningKeyStore,
     DevInboxStore,
     OutboxStore,
+    LogStore,
     PurgeStore {}

@@ -4,6 +4,7 @@ import type { OutboxMessage } from '../../core/model.ts';
 import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Clock, Random } from '../../core/sources.ts';
+import type { TenantLogSink } from '../../core/tenant-log.ts';
 import type { Metrics } from '../../metrics.ts';
 import type { OutboundMessage } from '../message.ts';
 import { asProviderError, ProviderError, type SendContext } from '../provider.ts';
@@ -39,6 +40,7 @@ export interface CourierOptions {
   /** Opens message bodies: sealed at rest, as they contain the code until the message is final. */
   box: SecretBox;
   metrics: Metrics;
+  tenantLog: TenantLogSink;
 }
 
 /**
@@ -153,6 +155,13 @@ export class Courier {
         { message_id: row.id, connection: row.connection, error: final.error.description },
         'outbox: message failed',
       );
+      this.options.tenantLog.emit({
+        type: 'fn',
+        description: `The message could not be sent: ${final.error.description}`,
+        connection: row.connection,
+        user_name: row.recipient,
+        details: { channel: row.channel, provider, message_id: row.id, attempts: row.attempts },
+      });
     }
     this.options.settlements.settle(row.id, final);
     return final;

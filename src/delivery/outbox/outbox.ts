@@ -4,6 +4,7 @@ import type { Delivery, DeliveryFailure, LoginMessage } from '../../core/ports/d
 import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Clock, Random } from '../../core/sources.ts';
+import type { TenantLogSink } from '../../core/tenant-log.ts';
 import type { Metrics } from '../../metrics.ts';
 import { renderMessage } from '../message.ts';
 import { asProviderError, type Provider, type ProviderError } from '../provider.ts';
@@ -25,6 +26,8 @@ export interface OutboxOptions {
   /** Seals message bodies at rest: they contain the code until the message is final. */
   box: SecretBox;
   metrics: Metrics;
+  /** Where a message given up on is written (`fn`), for an operator to read why a code never came. */
+  tenantLog: TenantLogSink;
 }
 
 /** The signal of a send that is never cut short. */

@@ -35,7 +35,7 @@ export const logoutRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (
     '/v2/logout',
     { schema: { querystring: LogoutQuery, response: LogoutAnswers } },
     async (request, reply) => {
-      const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'));
+      const outcome = await logout(ctx, request.query, readCookie(request, ctx, 'session'), request.ip);
       clearCookie(reply, ctx, 'session');
       if (outcome.location !== null) return reply.redirect(outcome.location, 302);
       const language = pickLanguage(request.query.ui_locales, request.headers['accept-language']);

@@ -75,11 +75,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (a
           case PASSWORDLESS_OTP_GRANT:
             return passwordlessOtpGrant(ctx, body, request.ip);
           case 'authorization_code':
-            return authorizationCodeGrant(ctx, body);
+            return authorizationCodeGrant(ctx, body, request.ip);
           case 'refresh_token':
-            return refreshTokenGrant(ctx, body);
+            return refreshTokenGrant(ctx, body, request.ip);
           case 'client_credentials':
-            return clientCredentialsGrant(ctx, body);
+            return clientCredentialsGrant(ctx, body, request.ip);
           case undefined:
           case '':
             throw new AuthError(400, 'invalid_request', 'Missing required parameter: grant_type');

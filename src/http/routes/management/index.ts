@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { logApiOperation } from '../../../core/api-operation-log.ts';
 import type { Context } from '../../../core/context.ts';
 import { declareErrorFamily, MANAGEMENT } from '../../error-families.ts';
+import { logRoutes } from './logs.ts';
 import { userRoutes } from './users.ts';
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** The OpenAPI security scheme of the Management API's bearer tokens (declared in app.ts). */
 export const MANAGEMENT_TOKEN = 'managementToken';
@@ -25,5 +29,18 @@ export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = asy
       security: [{ [MANAGEMENT_TOKEN]: [] }],
     };
   });
+  // Every write, on every route registered below, goes to the tenant log once answered (sapi/fapi).
+  app.addHook('onResponse', async (request, reply) => {
+    if (!WRITES.has(request.method)) return;
+    await logApiOperation(ctx, {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      authorization: request.headers.authorization,
+      ip: request.ip,
+      user_agent: request.headers['user-agent'] ?? null,
+    });
+  });
   await app.register(userRoutes, { ctx }); // /api/v2/users*, /api/users
+  await app.register(logRoutes, { ctx }); // /api/v2/logs*, /api/v2/users/:id/logs
 };
