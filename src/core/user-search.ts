@@ -71,13 +71,15 @@ function fromTree(
   depth: number,
   budget: { terms: number },
 ): UserFilter {
-  if (depth > MAX_DEPTH) refuseWith(`q nests groups more than ${MAX_DEPTH} deep`);
   if (!isTree(node)) return fromNode(node, group, budget);
+  // Groups count, not the chain of operators between terms (MAX_TERMS bounds that).
+  if (node.parenthesized) depth += 1;
+  if (depth > MAX_DEPTH) refuseWith(`q nests groups more than ${MAX_DEPTH} deep`);
   const field = node.field !== undefined && node.field !== '<implicit>' ? node.field : group;
-  let left = fromTree(node.left, field, depth + 1, budget);
+  let left = fromTree(node.left, field, depth, budget);
   if ('start' in node && node.start !== undefined) left = applyLeading(node.start, left);
   if (!('right' in node)) return left;
-  const right = fromTree(node.right, field, depth + 1, budget);
+  const right = fromTree(node.right, field, depth, budget);
   switch (node.operator as string) {
     case 'AND':
     case '&&':
@@ -111,7 +113,7 @@ function fromNode(node: Node, group: string | undefined, budget: { terms: number
 
 function fromTerm(node: NodeTerm, name: string | undefined): UserFilter {
   if (node.regex) refuseWith('q uses a regular expression, which is not supported');
-  if (node.similarity !== null) refuseWith('q uses a fuzzy search (~), which is not supported');
+  if (node.similarity != null) refuseWith('q uses a fuzzy search (~), which is not supported');
   if ((node as { proximity?: number | null }).proximity != null)
     refuseWith('q uses a proximity search (~), which is not supported');
   const text = node.quoted ? phrase.unescape(node.term) : term.unescape(node.term);
@@ -124,7 +126,8 @@ function fromTerm(node: NodeTerm, name: string | undefined): UserFilter {
   const field = fieldNamed(name);
   if (star && stem === '') return { kind: 'present', field: field.field };
   if (star) {
-    if (field.kind !== 'text' && field.kind !== 'metadata') refuseWith(`q searches ${name} by prefix, which only text fields allow`);
+    if (field.kind !== 'text' && field.kind !== 'metadata')
+      refuseWith(`q searches ${name} by prefix, which only text fields allow`);
     if (field.root === 'user_metadata')
       refuseWith('q searches user_metadata by prefix, which Auth0 does not allow');
     return { kind: 'prefix', field: field.field, prefix: stem };
@@ -149,7 +152,8 @@ function equality(name: string, field: Target, text: string): UserFilter {
     case 'metadata':
       return { kind: 'equals', field: field.field, value: metadataValue(text) };
     case 'flag':
-      if (text !== 'true' && text !== 'false') refuseWith(`q compares ${name} with ${text}: use true or false`);
+      if (text !== 'true' && text !== 'false')
+        refuseWith(`q compares ${name} with ${text}: use true or false`);
       return { kind: 'equals', field: field.field, value: text === 'true' };
     case 'count':
       return { kind: 'equals', field: field.field, value: count(name, text) };
@@ -175,7 +179,11 @@ function fromRange(node: NodeRangedTerm, name: string | undefined): UserFilter {
   if (field.root === 'user_metadata')
     refuseWith('q has a range on user_metadata, which Auth0 does not allow');
   const read = (value: string) =>
-    field.kind === 'time' ? time(name, value) : field.kind === 'count' ? count(name, value) : number(name, value);
+    field.kind === 'time'
+      ? time(name, value)
+      : field.kind === 'count'
+        ? count(name, value)
+        : number(name, value);
   const lower = node.inclusive === 'both' || node.inclusive === 'left';
   const upper = node.inclusive === 'both' || node.inclusive === 'right';
   return {
@@ -214,7 +222,8 @@ function metadataValue(text: string): FilterValue {
 }
 
 function count(name: string, text: string): number {
-  if (!/^\d{1,15}$/.test(text)) refuseWith(`q compares ${name} with ${JSON.stringify(text)}: use a whole number`);
+  if (!/^\d{1,15}$/.test(text))
+    refuseWith(`q compares ${name} with ${JSON.stringify(text)}: use a whole number`);
   return Number(text);
 }
 
@@ -226,7 +235,9 @@ function number(name: string, text: string): number {
 }
 
 function time(name: string, text: string): number {
-  const at = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
+  const at = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? Date.parse(text)
+    : Number.NaN;
   if (!Number.isFinite(at))
     refuseWith(`q compares ${name} with ${JSON.stringify(text)}: use a date such as 2024-01-31`);
   return at;

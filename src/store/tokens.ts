@@ -46,7 +46,11 @@ export function refreshTokenStore(db: Kysely<Database>): RefreshTokenStore {
     async listRefreshFamilies(userId, page, now) {
       let query = liveFamilies(db, now).where('user_id', '=', userId);
       if (page.after !== undefined) query = query.where('family_id', '>', page.after);
-      const rows = await query.orderBy('family_id').orderBy('created_at', 'desc').limit(page.limit * 2).execute();
+      const rows = await query
+        .orderBy('family_id')
+        .orderBy('created_at', 'desc')
+        .limit(page.limit * 2)
+        .execute();
       // Two exchanges within the reuse leeway leave a family two live tokens: show its newest.
       const seen = new Set<string>();
       return rows

@@ -117,8 +117,7 @@ function metadataCondition(
  * object there is no match); `j.type` says which JSON type each is.
  */
 function sqliteMetadata(ref: RawBuilder<unknown>, path: string, filter: Leaf): RawBuilder<SqlBool> {
-  if (filter.kind === 'present')
-    return sql<SqlBool>`coalesce(json_type(${ref}, ${path}), 'null') <> 'null'`;
+  if (filter.kind === 'present') return sql<SqlBool>`coalesce(json_type(${ref}, ${path}), 'null') <> 'null'`;
   const element = sqliteElement(filter);
   return sql<SqlBool>`(coalesce(json_type(${ref}, ${path}), 'object') <> 'object' and exists (select 1 from json_each(${ref}, ${path}) as j where ${element}))`;
 }
@@ -129,7 +128,8 @@ function sqliteElement(filter: Exclude<Leaf, { kind: 'present' }>): RawBuilder<S
     case 'equals': {
       const { value } = filter;
       if (typeof value === 'string') return text(value);
-      if (typeof value === 'boolean') return sql<SqlBool>`(j.type = ${String(value)} or ${text(String(value))})`;
+      if (typeof value === 'boolean')
+        return sql<SqlBool>`(j.type = ${String(value)} or ${text(String(value))})`;
       return sql<SqlBool>`((j.type in ('integer', 'real') and j.value = ${value}) or ${text(String(value))})`;
     }
     case 'prefix':

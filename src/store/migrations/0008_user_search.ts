@@ -6,11 +6,7 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   for (const column of ['created_at', 'updated_at', 'last_login', 'logins_count'] as const) {
-    await db.schema
-      .createIndex(`users_${column}`)
-      .on('users')
-      .columns([column, 'user_id'])
-      .execute();
+    await db.schema.createIndex(`users_${column}`).on('users').columns([column, 'user_id']).execute();
   }
   await db.schema.createIndex('users_phone_number').on('users').column('phone_number').execute();
   await db.schema
