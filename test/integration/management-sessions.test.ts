@@ -98,7 +98,12 @@ describe('Management API sessions and refresh tokens', () => {
   async function silent(browser: FormBrowser): Promise<boolean> {
     const challenge = createHash('sha256').update('v'.repeat(43)).digest('base64url');
     const answer = await browser.get(
-      authorizePath({ response_type: 'code', prompt: 'none', code_challenge: challenge, code_challenge_method: 'S256' }),
+      authorizePath({
+        response_type: 'code',
+        prompt: 'none',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
     );
     return location(answer).searchParams.has('code');
   }
@@ -141,12 +146,18 @@ describe('Management API sessions and refresh tokens', () => {
     const sessionIds = sessions.body.sessions.map((s) => s.id);
     expect(sessionIds).toContain(tokens.body.tokens[0]?.session_id);
     const text = JSON.stringify([sessions.body, tokens.body]);
-    for (const secret of [first.refreshToken, second.refreshToken, first.browser.cookies.get('tessera_session')])
+    for (const secret of [
+      first.refreshToken,
+      second.refreshToken,
+      first.browser.cookies.get('tessera_session'),
+    ])
       expect(text).not.toContain(secret);
     expect(text).not.toMatch(/hash/);
 
     // Checkpoint paging: one at a time, `next` until the end.
-    const page1 = await get<{ sessions: { id: string }[]; next?: string }>(`${user(first.userId)}/sessions?take=1`);
+    const page1 = await get<{ sessions: { id: string }[]; next?: string }>(
+      `${user(first.userId)}/sessions?take=1`,
+    );
     expect(page1.body.sessions).toHaveLength(1);
     expect(page1.body.next).toBe(page1.body.sessions[0]?.id);
     const page2 = await get<{ sessions: { id: string }[]; next?: string }>(
@@ -159,9 +170,7 @@ describe('Management API sessions and refresh tokens', () => {
     const id = tokens.body.tokens.find((t) => t.session_id === sessionIds[0])?.id as string;
     expect((await get(`/api/v2/refresh-tokens/${id}`)).body).not.toHaveProperty('last_exchanged_at');
     server.clock.advance(1000);
-    const rotated = await refresh(
-      [first, second].find((l) => l.refreshToken)?.refreshToken as string,
-    );
+    const rotated = await refresh([first, second].find((l) => l.refreshToken)?.refreshToken as string);
     expect(rotated.status).toBe(200);
     const after = await get<{ tokens: { id: string; last_exchanged_at?: string }[] }>(
       `${user(first.userId)}/refresh-tokens`,
@@ -173,11 +182,13 @@ describe('Management API sessions and refresh tokens', () => {
   it('revokes one refresh token, or all of a user’s, at once', async () => {
     const a = await browserLogin('revoker@example.com');
     const b = await browserLogin('revoker@example.com');
-    const listed = await get<{ tokens: { id: string; session_id: string }[] }>(`${user(a.userId)}/refresh-tokens`);
+    const listed = await get<{ tokens: { id: string; session_id: string }[] }>(
+      `${user(a.userId)}/refresh-tokens`,
+    );
     const sessionOfA = (await get<{ sessions: { id: string }[] }>(`${user(a.userId)}/sessions`)).body;
     expect(sessionOfA.sessions).toHaveLength(2);
     // Revoke the token of whichever login came first in the list; the other keeps working.
-    const [one, other] = listed.body.tokens as [{ id: string }, { id: string }];
+    const [one, other] = listed.body.tokens as unknown as [{ id: string }, { id: string }];
     expect((await del(`/api/v2/refresh-tokens/${one.id}`)).status).toBe(204);
     expect((await get(`/api/v2/refresh-tokens/${one.id}`)).status).toBe(404);
     expect((await get(`/api/v2/refresh-tokens/${other.id}`)).status).toBe(200);
@@ -198,7 +209,10 @@ describe('Management API sessions and refresh tokens', () => {
     expect(await silent(a.browser)).toBe(true);
     const listed = await get<{ sessions: { id: string }[] }>(`${user(a.userId)}/sessions`);
     const [first] = listed.body.sessions as [{ id: string }];
-    expect((await get(`/api/v2/sessions/${first.id}`)).body).toMatchObject({ id: first.id, user_id: a.userId });
+    expect((await get(`/api/v2/sessions/${first.id}`)).body).toMatchObject({
+      id: first.id,
+      user_id: a.userId,
+    });
     expect((await del(`/api/v2/sessions/${first.id}`)).status).toBe(204);
     expect((await get(`/api/v2/sessions/${first.id}`)).body).toEqual({
       statusCode: 404,
