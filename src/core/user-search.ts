@@ -105,10 +105,16 @@ function applyLeading(start: string, filter: UserFilter): UserFilter {
 function fromNode(node: Node, group: string | undefined, budget: { terms: number }): UserFilter {
   budget.terms += 1;
   if (budget.terms > MAX_TERMS) refuseWith(`q has more than ${MAX_TERMS} terms`);
-  const name = node.field === '<implicit>' ? group : node.field;
-  if ('term_min' in node) return fromRange(node, name);
-  const filter = fromTerm(node, name);
-  return node.prefix === '-' || node.prefix === '!' ? { kind: 'not', filter } : filter;
+  // `-field:x` (and `!`) is Lucene's must-not, `+field:x` its must; the parser leaves them on the name.
+  const marked = node.field.match(/^([-!+])(.+)$/);
+  const field = marked ? (marked[2] as string) : node.field;
+  const name = field === '<implicit>' ? group : field;
+  const filter = 'term_min' in node ? fromRange(node, name) : fromTerm(node, name);
+  const negated =
+    marked?.[1] === '-' ||
+    marked?.[1] === '!' ||
+    ('prefix' in node && (node.prefix === '-' || node.prefix === '!'));
+  return negated ? { kind: 'not', filter } : filter;
 }
 
 function fromTerm(node: NodeTerm, name: string | undefined): UserFilter {
