@@ -1,4 +1,7 @@
-import { invalidRequest } from './errors.ts';
+import { AuthError } from './errors.ts';
+
+/** Auth0's code for a query string it refuses. */
+const invalidQuery = (message: string) => new AuthError(400, 'invalid_query_string', message);
 
 /** Auth0's offset paging: page `page` (from 0) of `per_page` items. */
 export interface Page {
@@ -16,11 +19,11 @@ export const MAX_OFFSET_ITEMS = 1000;
 export function readPage(query: { page?: string; per_page?: string; include_totals?: string }): Page {
   const page = query.page === undefined ? 0 : Number(query.page);
   const perPage = query.per_page === undefined ? DEFAULT_PER_PAGE : Number(query.per_page);
-  if (!Number.isSafeInteger(page) || page < 0) throw invalidRequest('page must be a whole number from 0');
+  if (!Number.isSafeInteger(page) || page < 0) throw invalidQuery('page must be a whole number from 0');
   if (!Number.isSafeInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE)
-    throw invalidRequest(`per_page must be a whole number from 1 to ${MAX_PER_PAGE}`);
+    throw invalidQuery(`per_page must be a whole number from 1 to ${MAX_PER_PAGE}`);
   if ((page + 1) * perPage > MAX_OFFSET_ITEMS)
-    throw invalidRequest(`Only the first ${MAX_OFFSET_ITEMS} items can be paged to; narrow the query`);
+    throw invalidQuery(`Only the first ${MAX_OFFSET_ITEMS} items can be paged to; narrow the query`);
   return { page, perPage, includeTotals: query.include_totals === 'true' };
 }
 

@@ -105,3 +105,9 @@ async function applicationFor(
   if (!app) throw apiError(400, 'No application may log in with codes on this connection; pass client_id.');
   return app;
 }
+
+/** `DELETE /api/v2/users/{id}`: the user goes, with every code, session and token of theirs. */
+export async function deleteUserByAdmin(ctx: Context, userId: string): Promise<void> {
+  if (!(await ctx.store.deleteUser(userId)))
+    throw new AuthError(404, 'inexistent_user', 'The user does not exist.');
+}

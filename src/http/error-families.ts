@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, Type } from 'typebox';
 import type { AuthError } from '../core/errors.ts';
@@ -6,12 +7,15 @@ import type { AuthError } from '../core/errors.ts';
  * How one family of endpoints words its errors. Auth0 answers in three vocabularies: its
  * Authentication API (`/passwordless`, and Tessera's own pages and probes) says `bad.request` and
  * `server_error`; OAuth says `invalid_request` and `temporarily_unavailable` (RFC 6749); the
- * Management API adds `statusCode` and `message`, which its SDKs read. A route plugin declares
+ * Management API answers `{ statusCode, error, message, errorCode }`, `error` being the status's
+ * name and `errorCode` the machine code, which its SDKs read. A route plugin declares
  * its family once (`declareErrorFamily`); the one error handler reads it from the route.
  */
 export interface ErrorFamily {
   /** The code of a request that the schema, the body parser or the router refuses. */
   readonly badRequest: string;
+  /** The code of a query string or path the schema refuses (the Management API tells them apart). */
+  readonly badQuery: string;
   /** The code of the 503 while the database cannot be reached. */
   readonly unavailable: string;
   /** The body of an error answer. */
@@ -35,6 +39,7 @@ const plainBody = (error: AuthError): Record<string, unknown> => ({
 
 export const AUTHENTICATION: ErrorFamily = {
   badRequest: 'bad.request',
+  badQuery: 'bad.request',
   unavailable: 'server_error',
   body: plainBody,
   schema: Type.Object(errorProperties, { description: 'An error' }),
@@ -42,17 +47,29 @@ export const AUTHENTICATION: ErrorFamily = {
 
 export const OAUTH: ErrorFamily = {
   badRequest: 'invalid_request',
+  badQuery: 'invalid_request',
   unavailable: 'temporarily_unavailable',
   body: plainBody,
   schema: AUTHENTICATION.schema,
 };
 
 export const MANAGEMENT: ErrorFamily = {
-  badRequest: 'bad.request',
+  badRequest: 'invalid_body',
+  badQuery: 'invalid_query_string',
   unavailable: 'temporarily_unavailable',
-  body: (error) => ({ ...plainBody(error), statusCode: error.status, message: error.description }),
+  body: (error) => ({
+    statusCode: error.status,
+    error: STATUS_CODES[error.status] ?? 'Error',
+    message: error.description,
+    errorCode: error.error,
+  }),
   schema: Type.Object(
-    { ...errorProperties, statusCode: Type.Integer(), message: Type.String() },
+    {
+      statusCode: Type.Integer({ description: 'The HTTP status' }),
+      error: Type.String({ description: "The status's name (Bad Request, Not Found...)" }),
+      message: errorProperties.error_description,
+      errorCode: errorProperties.error,
+    },
     { description: 'An error, as the Management API answers it' },
   ),
 };

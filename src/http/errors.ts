@@ -75,7 +75,11 @@ export function clientErrorHandler(
 function toAuthError(error: FastifyError | AuthError, family: ErrorFamily): AuthError {
   if (error instanceof AuthError) return error;
   const code = family.badRequest;
-  if (error.validation) return new AuthError(400, code, describeValidation(error));
+  if (error.validation) {
+    const where = error.validationContext;
+    const validationCode = where === 'querystring' || where === 'params' ? family.badQuery : code;
+    return new AuthError(400, validationCode, describeValidation(error));
+  }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AuthError(413, code, 'The request body is too large');

@@ -1,11 +1,14 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { User } from '../core/model.ts';
-import type { IdentifierField, UserStore } from '../core/ports/store.ts';
+import type { IdentifierField, UserPatch, UserStore } from '../core/ports/store.ts';
 import { Prepared, slotsFor } from './prepared.ts';
 import type { Database, UserRow } from './tables.ts';
+import { deleteUserAndGrants } from './user-removal.ts';
+import { dialectOf, userSearch } from './user-search.ts';
 
 export function userStore(db: Kysely<Database>): UserStore {
   const q = userQueries(db);
+  const dialect = dialectOf(db);
   async function findUser(connection: string, field: IdentifierField, value: string) {
     const query = field === 'email' ? q.findByEmail : q.findByPhone;
     const row = await query.first(db, { connection, value });
@@ -43,23 +46,43 @@ export function userStore(db: Kysely<Database>): UserStore {
       if (!existing) throw new Error('user insert conflicted but no existing user was found');
       return { user: existing, created: false };
     },
-    async updateUser(userId, patch) {
-      const { app_metadata, user_metadata, email_verified, phone_verified, blocked, ...plain } = patch;
-      const row = await db
-        .updateTable('users')
-        .set({
-          ...plain,
-          ...(app_metadata !== undefined && { app_metadata: JSON.stringify(app_metadata) }),
-          ...(user_metadata !== undefined && { user_metadata: JSON.stringify(user_metadata) }),
-          ...(email_verified !== undefined && { email_verified: email_verified ? 1 : 0 }),
-          ...(phone_verified !== undefined && { phone_verified: phone_verified ? 1 : 0 }),
-          ...(blocked !== undefined && { blocked: blocked ? 1 : 0 }),
-        })
-        .where('user_id', '=', userId)
-        .returningAll()
-        .executeTakeFirst();
-      return row ? toUser(row) : undefined;
+    async updateUser(userId, patch, snapshot) {
+      let update = db.updateTable('users').set(patchRow(patch)).where('user_id', '=', userId);
+      if (snapshot) {
+        update = update
+          .where('app_metadata', '=', JSON.stringify(snapshot.app_metadata))
+          .where('user_metadata', '=', JSON.stringify(snapshot.user_metadata));
+      }
+      let row: Selectable<UserRow> | undefined;
+      try {
+        row = await update.returningAll().executeTakeFirst();
+      } catch (error) {
+        if (isUniqueViolation(error)) return 'taken';
+        throw error;
+      }
+      if (row) return toUser(row);
+      if (snapshot && (await q.get.first(db, { user_id: userId }))) return 'changed';
+      return undefined;
     },
+    async listUsers(query) {
+      const { page, count } = userSearch(db, dialect, query);
+      const rows = await page.execute();
+      const users = rows.map(toUser);
+      if (!query.withTotal) return { users };
+      const counted = await count.executeTakeFirstOrThrow();
+      return { users, total: Number(counted.total) };
+    },
+    async findUsersByEmail(email) {
+      const rows = await db
+        .selectFrom('users')
+        .selectAll()
+        .where('email', '=', email)
+        .orderBy('created_at')
+        .orderBy('user_id')
+        .execute();
+      return rows.map(toUser);
+    },
+    deleteUser: (userId) => deleteUserAndGrants(db, userId),
     async recordLogin(userId, field, ip, now) {
       const verified = field === 'email' ? 'email_verified' : 'phone_verified';
       const row = await db
@@ -77,6 +100,25 @@ export function userStore(db: Kysely<Database>): UserStore {
       return row ? toUser(row) : undefined;
     },
   };
+}
+
+/** A patch as the row's columns: flags as 0/1, metadata as JSON text. */
+function patchRow(patch: UserPatch) {
+  const { app_metadata, user_metadata, email_verified, phone_verified, blocked, ...plain } = patch;
+  return {
+    ...plain,
+    ...(app_metadata !== undefined && { app_metadata: JSON.stringify(app_metadata) }),
+    ...(user_metadata !== undefined && { user_metadata: JSON.stringify(user_metadata) }),
+    ...(email_verified !== undefined && { email_verified: email_verified ? 1 : 0 }),
+    ...(phone_verified !== undefined && { phone_verified: phone_verified ? 1 : 0 }),
+    ...(blocked !== undefined && { blocked: blocked ? 1 : 0 }),
+  };
+}
+
+/** A unique index refused the write: SQLSTATE 23505 on PostgreSQL, SQLITE_CONSTRAINT_UNIQUE on SQLite. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 function toUser(row: Selectable<UserRow>): User {

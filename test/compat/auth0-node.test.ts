@@ -1,9 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveClock, OTP_GRANT, TestServer } from '../helpers/server.ts';
 import { makeCertificate, type TestCertificate } from '../helpers/tls.ts';
-import type { SdkAnswer, SdkRequest } from './auth0-node-client.ts';
+import type { SdkRequest } from './auth0-node-client.ts';
+import { NodeSdk } from './auth0-node-sdk.ts';
 
 const NODE_APP = 'compat-auth0-node-rs256';
 const NODE_SECRET = 'node-sdk-secret-0123456789abcdef';
@@ -11,56 +11,6 @@ const HS_APP = 'compat-auth0-node-hs256';
 const HS_SECRET = 'hs256-secret-0123456789abcdef-0123456789';
 
 type ClientOptions = SdkRequest['client'];
-
-/** Auth0's Node SDK in a child process that trusts the test certificate (NODE_EXTRA_CA_CERTS). */
-class NodeSdk {
-  private next = 0;
-  private readonly pending = new Map<number, (answer: SdkAnswer) => void>();
-
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (answer: SdkAnswer) => this.pending.get(answer.id)?.(answer));
-  }
-
-  static async start(caFile: string): Promise<NodeSdk> {
-    const child = fork(new URL('./auth0-node-client.ts', import.meta.url), {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
-    });
-    // Ready, or the reason it never will be (a child that dies at import would otherwise hang).
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`the auth0 SDK process exited with ${code}`)));
-    });
-    return new NodeSdk(child);
-  }
-
-  /** Calls `call` (e.g. `passwordless.sendEmail`) on an AuthenticationClient made with `client`. */
-  call(client: ClientOptions, call: string, ...args: unknown[]): Promise<SdkAnswer> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.child.send({ id, client, call, args } satisfies SdkRequest);
-    });
-  }
-
-  /** The same, expecting success: the response's data. */
-  async ok<T = Record<string, string>>(client: ClientOptions, call: string, ...args: unknown[]): Promise<T> {
-    const answer = await this.call(client, call, ...args);
-    if (!answer.ok) throw new Error(`${call} failed: ${JSON.stringify(answer.error)}`);
-    return answer.data as T;
-  }
-
-  /** The same, expecting the SDK to throw: its error. */
-  async fails(client: ClientOptions, call: string, ...args: unknown[]) {
-    const answer = await this.call(client, call, ...args);
-    if (answer.ok) throw new Error(`${call} succeeded: ${JSON.stringify(answer.data)}`);
-    return answer.error;
-  }
-
-  close(): void {
-    this.child.kill();
-  }
-}
 
 /** `auth0` (AuthenticationClient from `auth0/legacy`, the 4.x API) against Tessera over HTTPS. */
 describe('Auth0 Node SDK (auth0 AuthenticationClient) over HTTPS', () => {

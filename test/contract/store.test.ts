@@ -10,6 +10,7 @@ import { logsContract } from './store/logs.ts';
 import { messagesContract } from './store/messages.ts';
 import { signingKeysContract } from './store/signing-keys.ts';
 import { tokensContract } from './store/tokens.ts';
+import { userAdminContract } from './store/user-admin.ts';
 import { usersContract } from './store/users.ts';
 
 // The Store contract: every implementation (SQLite, PGlite, the real PostgreSQL) passes the same
@@ -22,6 +23,7 @@ describe.each(storeKinds())('Store on $name', (kind) => {
   lifecycleContract(subject);
   configurationContract(subject);
   usersContract(subject);
+  userAdminContract(subject);
   codesContract(subject);
   tokensContract(subject);
   signingKeysContract(subject);

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { errorOf } from './error-body.ts';
 import { OTP_GRANT } from './server.ts';
 
 /** A login that got its tokens (a 200 from /oauth/token): what must hold after any fault. */
@@ -152,7 +153,7 @@ export class LoginLoad {
 
 /** A 503 that says "try again": one of the store-unavailable bodies, with Retry-After. */
 export function isUnavailable(answer: Answer): boolean {
-  const error = answer.body.error;
+  const { code: error } = errorOf(answer.body);
   return (
     answer.status === 503 &&
     answer.headers?.get('retry-after') !== null &&

@@ -1,5 +1,6 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/error-body.ts';
 import { type Answer, OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 // Every route the running app serves is either public (with a reason) or demands a token. The list
@@ -35,7 +36,17 @@ const config = {
       grant_types: [OTP_GRANT],
       access_token_lifetime: LIFETIME,
     },
-    managementApp(MANAGER, ['create:users', 'read:users', 'read:logs']),
+    managementApp(MANAGER, [
+      'create:users',
+      'read:users',
+      'update:users',
+      'delete:users',
+      'read:sessions',
+      'delete:sessions',
+      'read:refresh_tokens',
+      'delete:refresh_tokens',
+      'read:logs',
+    ]),
     managementApp(READER, ['read:users']),
     managementApp(WRITER, ['create:users']),
   ],
@@ -87,31 +98,62 @@ const PUBLIC: Record<string, string> = {
   'GET /dev/inbox/messages': 'dev inbox JSON; registered only in development/test',
 };
 
-/** Routes that need a bearer token, with the Management API scope each needs (none for userinfo). */
-const PROTECTED: Record<
-  string,
-  {
-    scope?: string;
-    body?: () => Record<string, unknown> /** What a good token gets, if not 2xx. */;
-    ok?: number;
-  }
-> = {
+/**
+ * Routes that need a bearer token, with the Management API scope each needs (none for userinfo),
+ * the body to send, the path to call (default: the route with `:id` the existing user) and what a
+ * good token gets (default: any success; 404 where the id names nothing, which still proves the
+ * token passed).
+ */
+interface Protected {
+  scope?: string;
+  body?: () => Record<string, unknown>;
+  path?: () => Promise<string>;
+  answers?: number;
+}
+
+const PROTECTED: Record<string, Protected> = {
   'POST /api/v2/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
+  'GET /api/v2/users': { scope: 'read:users' },
+  'GET /api/v2/users-by-email': {
+    scope: 'read:users',
+    path: async () => '/api/v2/users-by-email?email=a%40b.co',
+  },
   'GET /api/v2/users/:id': { scope: 'read:users' },
+  'PATCH /api/v2/users/:id': { scope: 'update:users', body: () => ({ name: 'Renamed' }) },
+  // Each call deletes a user of its own, so that the first good call leaves the others theirs.
+  'DELETE /api/v2/users/:id': { scope: 'delete:users', path: throwawayUser },
+  'GET /api/v2/users/:id/sessions': { scope: 'read:sessions' },
+  'DELETE /api/v2/users/:id/sessions': { scope: 'delete:sessions' },
+  'GET /api/v2/users/:id/refresh-tokens': { scope: 'read:refresh_tokens' },
+  'DELETE /api/v2/users/:id/refresh-tokens': { scope: 'delete:refresh_tokens' },
+  'GET /api/v2/sessions/:id': { scope: 'read:sessions', answers: 404 },
+  'DELETE /api/v2/sessions/:id': { scope: 'delete:sessions' },
+  'GET /api/v2/refresh-tokens/:id': { scope: 'read:refresh_tokens', answers: 404 },
+  'DELETE /api/v2/refresh-tokens/:id': { scope: 'delete:refresh_tokens' },
   'GET /api/v2/logs': { scope: 'read:logs' },
   // A user id is no log id: past the token, the answer is 404.
-  'GET /api/v2/logs/:id': { scope: 'read:logs', ok: 404 },
+  'GET /api/v2/logs/:id': { scope: 'read:logs', answers: 404 },
   'GET /api/v2/users/:id/logs': { scope: 'read:logs' },
   'POST /api/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
   'GET /userinfo': {},
   'POST /userinfo': {},
 };
 
+let throwaways = 0;
+async function throwawayUser(): Promise<string> {
+  const created = await server.post(
+    '/api/v2/users',
+    { connection: 'email', email: `acl.throwaway.${throwaways++}@example.com` },
+    { headers: { authorization: `Bearer ${await clientToken(MANAGER)}` } },
+  );
+  return `/api/v2/users/${encodeURIComponent(created.body.user_id as string)}`;
+}
+
 let server: TestServer;
 let victim = '';
 let existingUserId = '';
 /** Each route's users are new, so that no address runs out of starts as routes are added. */
-let users = 0;
+const users = 0;
 
 /** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
 function routesOf(printed: string): string[] {
@@ -157,13 +199,19 @@ async function foreignToken(): Promise<string> {
     .sign(privateKey);
 }
 
-function call(route: string, authorization: string | undefined): Promise<Answer> {
+async function call(route: string, authorization: string | undefined): Promise<Answer> {
   const [method, pattern] = route.split(' ') as [string, string];
-  const path = pattern.replace(':id', encodeURIComponent(existingUserId));
+  const entry = PROTECTED[route];
+  const path = (await entry?.path?.()) ?? pattern.replace(':id', encodeURIComponent(existingUserId));
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
-  const body = PROTECTED[route]?.body?.();
+  const body = entry?.body?.();
   if (method === 'GET') return server.get(path, headers);
-  return server.post(path, body ?? {}, { headers });
+  if (method === 'POST') return server.post(path, body ?? {}, { headers });
+  return server.request(path, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 function expectRefused(route: string, answer: Answer, what: string, status?: number): void {
@@ -171,12 +219,11 @@ function expectRefused(route: string, answer: Answer, what: string, status?: num
   if (status !== undefined) expect(answer.status, context).toBe(status);
   else expect([401, 403], context).toContain(answer.status);
   expect(answer.headers.get('content-type') ?? '', context).toMatch(/^application\/json/);
-  expect(answer.body, context).toMatchObject({
-    error: expect.stringMatching(/\S/),
-    error_description: expect.stringMatching(/\S/),
-  });
+  const { code, description } = errorOf(answer.body);
+  expect(code, context).toEqual(expect.stringMatching(/\S/));
+  expect(description, context).toEqual(expect.stringMatching(/\S/));
   if (route.includes(' /api/')) {
-    expect(answer.body, context).toMatchObject({ statusCode: answer.status, message: expect.any(String) });
+    expect(answer.body, context).toMatchObject({ statusCode: answer.status, error: expect.any(String) });
   }
   const body = JSON.stringify(answer.body);
   expect(body, context).not.toContain(victim);
@@ -212,11 +259,12 @@ describe('the route list', () => {
 });
 
 describe.each(Object.keys(PROTECTED))('%s', (route) => {
-  const { scope } = PROTECTED[route] ?? {};
+  const { scope, answers } = PROTECTED[route] ?? {};
   const management = route.includes(' /api/');
 
   it('refuses every bad credential and changes nothing', async () => {
-    victim = `acl.${route.replace(/\W+/g, '-').slice(1)}@example.com`.toLowerCase();
+    const slug = route.replace(/\W+/g, '-').toLowerCase();
+    victim = `acl.${slug.slice(1)}@example.com`;
     const bad: [string, string | undefined, number?][] = [
       ['no token', undefined, 401],
       ['an empty bearer', 'Bearer ', 401],
@@ -226,7 +274,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
       ['a foreign key', `Bearer ${await foreignToken()}`, 401],
       [
         'another audience (a user API token)',
-        `Bearer ${await userToken(`acl.api.${++users}@example.com`, { audience: API, scope: 'read:things' })}`,
+        `Bearer ${await userToken(`acl.api.${slug}@example.com`, { audience: API, scope: 'read:things' })}`,
         401,
       ],
     ];
@@ -234,7 +282,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
       // A user's own userinfo token must not open the Management API either.
       bad.push([
         'a user userinfo token',
-        `Bearer ${await userToken(`acl.oidc.${++users}@example.com`, { scope: 'openid profile email' })}`,
+        `Bearer ${await userToken(`acl.oidc.${slug}@example.com`, { scope: 'openid profile email' })}`,
         401,
       ]);
       const lacking = scope === 'read:users' ? WRITER : READER;
@@ -245,11 +293,11 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
     }
     const expiring = management
       ? await clientToken(MANAGER)
-      : await userToken('acl.expiring@example.com', { scope: 'openid profile email' });
+      : await userToken(`acl.expiring.${slug}@example.com`, { scope: 'openid profile email' });
     // The same token works before it expires, so the refusal below is its age alone.
-    const ok = (await call(route, `Bearer ${expiring}`)).status;
-    if (PROTECTED[route]?.ok === undefined) expect(ok).toBeLessThan(300);
-    else expect(ok).toBe(PROTECTED[route]?.ok);
+    const good = await call(route, `Bearer ${expiring}`);
+    if (answers === undefined) expect(good.status, JSON.stringify(good.body)).toBeLessThan(300);
+    else expect(good.status, JSON.stringify(good.body)).toBe(answers);
     if (route.startsWith('POST /api')) victim = victim.replace('acl.', 'acl.second.');
 
     for (const [what, authorization, status] of bad) {
@@ -273,7 +321,8 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
 
   it('answers HEAD like GET: refused without a token', async () => {
     if (!route.startsWith('GET ')) return;
-    const path = (route.split(' ')[1] as string).replace(':id', existingUserId);
+    const path =
+      (await PROTECTED[route]?.path?.()) ?? (route.split(' ')[1] as string).replace(':id', existingUserId);
     const answer = await server.request(path, { method: 'HEAD' });
     expect(answer.status).toBe(401);
   });

@@ -314,10 +314,11 @@ describe.skipIf(!databaseUrl)('a running Tessera whose PostgreSQL goes away', ()
       });
     for (const answer of by('start')) expect(answer.body.error).toBe('server_error');
     for (const answer of by('users'))
-      expect(answer.body).toMatchObject({
+      expect(answer.body).toEqual({
         statusCode: 503,
-        error: 'temporarily_unavailable',
-        message: expect.any(String),
+        error: 'Service Unavailable',
+        message: 'The service is unavailable. Try again shortly.',
+        errorCode: 'temporarily_unavailable',
       });
     for (const path of ['token', 'start', 'users']) expect(by(path).every(isUnavailable), path).toBe(true);
     expect(by('readyz').map((a) => a.status)).toEqual(by('readyz').map(() => 503));

@@ -58,10 +58,10 @@ describe('a JSON body nested past 32 levels', () => {
     const answer = await createUser(`"user_metadata":{"deep":${arrays(5000)}}`);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({
-      error: 'bad.request',
-      error_description: 'The request body is nested too deeply: at most 32 levels of objects and arrays',
       statusCode: 400,
+      error: 'Bad Request',
       message: 'The request body is nested too deeply: at most 32 levels of objects and arrays',
+      errorCode: 'invalid_body',
     });
     await expectHealthy();
   });
@@ -112,7 +112,7 @@ describe('a JSON body nested past 32 levels', () => {
   it('keeps refusing prototype-poisoning keys', async () => {
     const answer = await createUser('"user_metadata":{"__proto__":{"isAdmin":true}}');
     expect(answer.status).toBe(400);
-    expect(answer.body.error).toBe('bad.request');
+    expect(answer.body.errorCode).toBe('invalid_body');
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
@@ -148,10 +148,10 @@ describe('metadata given to the Management API', () => {
     const answer = await createUser(`"${field}":${JSON.stringify(objects(11))}`);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({
-      error: 'invalid_body',
-      error_description: `${field} is nested too deeply: at most 10 levels of objects and arrays`,
       statusCode: 400,
+      error: 'Bad Request',
       message: `${field} is nested too deeply: at most 10 levels of objects and arrays`,
+      errorCode: 'invalid_body',
     });
   });
 
@@ -162,8 +162,8 @@ describe('metadata given to the Management API', () => {
     const over = await createUser(`"user_metadata":{"note":"${'x'.repeat(16_384 - 10)}"}`);
     expect(over.status).toBe(400);
     expect(over.body).toMatchObject({
-      error: 'invalid_body',
-      error_description: 'user_metadata is too large: at most 16384 bytes as JSON',
+      errorCode: 'invalid_body',
+      message: 'user_metadata is too large: at most 16384 bytes as JSON',
     });
     // Counted in bytes: 16 KB of two-byte characters is 8,192 of them.
     const wide = await createUser(`"user_metadata":{"note":"${'é'.repeat(8_192)}"}`);

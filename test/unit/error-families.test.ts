@@ -37,10 +37,10 @@ describe('error families', () => {
 
   it('answers a refused body in the family the route plugin declared', async () => {
     expect((await post('/first', {})).json()).toEqual({
-      error: 'bad.request',
-      error_description: 'Missing required parameter: name',
       statusCode: 400,
+      error: 'Bad Request',
       message: 'Missing required parameter: name',
+      errorCode: 'invalid_body',
     });
     expect((await post('/second', {})).json()).toEqual({
       error: 'invalid_request',
@@ -52,17 +52,19 @@ describe('error families', () => {
     const answer = await app.inject({ method: 'GET', url: '/first/gone' });
     expect(answer.statusCode).toBe(404);
     expect(answer.json()).toEqual({
-      error: 'inexistent_user',
-      error_description: 'The user does not exist.',
       statusCode: 404,
+      error: 'Not Found',
       message: 'The user does not exist.',
+      errorCode: 'inexistent_user',
     });
   });
 
   it('falls back to the URL for what no route answers', async () => {
-    expect((await app.inject({ method: 'GET', url: '/api/v2/nothing' })).json()).toMatchObject({
-      error: 'not_found',
+    expect((await app.inject({ method: 'GET', url: '/api/v2/nothing' })).json()).toEqual({
       statusCode: 404,
+      error: 'Not Found',
+      message: 'No such endpoint',
+      errorCode: 'not_found',
     });
     expect((await app.inject({ method: 'GET', url: '/oauth/%zz' })).json()).toEqual({
       error: 'invalid_request',

@@ -19,8 +19,21 @@ export type { LogFilter, LogSearch, LogSearchField, LogStore } from './store/log
 export { LOG_SEARCH_FIELDS } from './store/logs.ts';
 export type { DevInboxStore, OutboxMessagePatch, OutboxStore } from './store/messages.ts';
 export type { SigningKeyStore } from './store/signing-keys.ts';
-export type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
-export type { IdentifierField, NewUser, UserPatch, UserStore } from './store/users.ts';
+export type {
+  CheckpointPage,
+  LoginTicketStore,
+  RefreshFamily,
+  RefreshTokenStore,
+  SessionStore,
+} from './store/tokens.ts';
+export type {
+  IdentifierField,
+  MetadataSnapshot,
+  NewUser,
+  UpdateOutcome,
+  UserPatch,
+  UserStore,
+} from './store/users.ts';
 
 /** Opening and closing the database, and keeping its schema current. */
 export interface StoreLifecycle {

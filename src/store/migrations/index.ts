@@ -6,6 +6,7 @@ import * as housekeeping from './0004_housekeeping.ts';
 import * as keyRotation from './0005_key_rotation.ts';
 import * as codeReuse from './0006_code_reuse.ts';
 import * as logs from './0007_logs.ts';
+import * as userSearch from './0008_user_search.ts';
 
 /**
  * The schema's migrations in the order they run, shared by SQLite and PostgreSQL: only types both
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0005_key_rotation': keyRotation,
   '0006_code_reuse': codeReuse,
   '0007_logs': logs,
+  '0008_user_search': userSearch,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,8 @@ import { logApiOperation } from '../../../core/api-operation-log.ts';
 import type { Context } from '../../../core/context.ts';
 import { declareErrorFamily, MANAGEMENT } from '../../error-families.ts';
 import { logRoutes } from './logs.ts';
+import { refreshTokenRoutes } from './refresh-tokens.ts';
+import { sessionRoutes } from './sessions.ts';
 import { userRoutes } from './users.ts';
 
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -41,6 +43,8 @@ export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = asy
       user_agent: request.headers['user-agent'] ?? null,
     });
   });
-  await app.register(userRoutes, { ctx }); // /api/v2/users*, /api/users
+  await app.register(userRoutes, { ctx }); // /api/v2/users*, /api/v2/users-by-email, /api/users
+  await app.register(sessionRoutes, { ctx }); // /api/v2/users/{id}/sessions, /api/v2/sessions/{id}
+  await app.register(refreshTokenRoutes, { ctx }); // .../refresh-tokens, /api/v2/refresh-tokens/{id}
   await app.register(logRoutes, { ctx }); // /api/v2/logs*, /api/v2/users/:id/logs
 };
