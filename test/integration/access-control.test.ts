@@ -152,8 +152,6 @@ async function throwawayUser(): Promise<string> {
 let server: TestServer;
 let victim = '';
 let existingUserId = '';
-/** Each route's users are new, so that no address runs out of starts as routes are added. */
-const users = 0;
 
 /** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
 function routesOf(printed: string): string[] {
