@@ -31,14 +31,25 @@ export function issueManagementToken(
   );
 }
 
+/** Who called the Management API: the application the token was issued to, and its scopes. */
+export interface ManagementCaller {
+  clientId: string;
+  scopes: string[];
+}
+
 /**
- * Checks a Management API bearer token and that it carries `scope`. A missing or bad token is 401,
- * a good token without the scope is 403, as Auth0 answers.
+ * Checks a Management API bearer token and that it carries `scope` (or one of several). A missing
+ * or bad token is 401, a good token without the scope is 403, as Auth0 answers.
  */
-export async function authoriseManagement(ctx: Context, authorization: string | undefined, scope: string) {
+export async function authoriseManagement(
+  ctx: Context,
+  authorization: string | undefined,
+  scope: string | readonly string[],
+): Promise<ManagementCaller> {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
   let scopes: string[];
+  let clientId: string;
   try {
     const { payload } = await jwtVerify(match[1] as string, ctx.keys.verificationKeys, {
       issuer: ctx.config.issuer,
@@ -51,9 +62,16 @@ export async function authoriseManagement(ctx: Context, authorization: string | 
     if (payload.gty !== 'client-credentials' || !String(payload.sub).endsWith('@clients'))
       throw new Error('not a client token');
     scopes = String(payload.scope ?? '').split(' ');
+    clientId = String(payload.azp ?? '');
   } catch {
     throw new AuthError(401, 'unauthorized', 'Invalid or expired token');
   }
-  if (!scopes.includes(scope))
-    throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${scope}`);
+  const accepted = typeof scope === 'string' ? [scope] : scope;
+  if (!accepted.some((s) => scopes.includes(s)))
+    throw new AuthError(
+      403,
+      'insufficient_scope',
+      `Insufficient scope, expected any of: ${accepted.join(', ')}`,
+    );
+  return { clientId, scopes };
 }

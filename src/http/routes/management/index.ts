@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Context } from '../../../core/context.ts';
 import { declareErrorFamily, MANAGEMENT } from '../../error-families.ts';
+import { clientRoutes } from './clients.ts';
+import { connectionRoutes } from './connections.ts';
 import { userRoutes } from './users.ts';
 
 /**
@@ -10,4 +12,6 @@ import { userRoutes } from './users.ts';
 export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (app, { ctx }) => {
   declareErrorFamily(app, MANAGEMENT);
   await app.register(userRoutes, { ctx }); // /api/v2/users*, /api/users
+  await app.register(connectionRoutes, { ctx }); // /api/v2/connections*
+  await app.register(clientRoutes, { ctx }); // /api/v2/clients*
 };
