@@ -21,7 +21,8 @@ export const ApplicationSchema = Type.Object(
   {
     client_id: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),
     client_secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    /** Shown in messages and pages: no control characters. */
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
     app_type: Type.Union(
       [
         Type.Literal('spa'),

@@ -81,7 +81,7 @@ describe('tokens and scopes', () => {
       expect(refused.message).toContain(scope);
     }
     // Nothing changed: the connection is still there, as it was, and no other was made.
-    expect((await call('GET', url.replace('/test', ''))).body).toEqual(target);
+    expect((await call('GET', `/api/v2/connections/${target.id}`)).body).toEqual(target);
     expect((await call('GET', '/api/v2/connections?name=acl-new')).body).toEqual([]);
     expect(await server.inbox('acl@example.com')).toEqual([]);
   });
