@@ -55,9 +55,10 @@ beforeAll(async () => {
       ],
     },
   });
-  [manager, reader, limited] = await Promise.all(
+  const tokens = await Promise.all(
     [MANAGER, READER, LIMITED].map((id) => server.managementToken(id, MANAGER_SECRET)),
   );
+  [manager, reader, limited] = tokens as [string, string, string];
   userToken = (await server.login(DECLARED, { email: 'acl.user@example.com' }, { scope: 'openid' })).body
     .access_token as string;
 });

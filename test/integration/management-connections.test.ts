@@ -277,7 +277,7 @@ describe('paging', () => {
       const list = Array.isArray(body) ? body : (body as { connections: { name: string }[] }).connections;
       return (list as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith('page-'));
     };
-    const all = (await call('GET', '/api/v2/connections?strategy=sms&per_page=100')).body as {
+    const all = (await call('GET', '/api/v2/connections?strategy=sms&per_page=100')).body as unknown as {
       name: string;
     }[];
     const paged = all.filter((c) => c.name.startsWith('page-')).map((c) => c.name);
