@@ -33,7 +33,9 @@ function clientFor(options: ManagementRequest['options']): ManagementClient {
 
 async function run(request: ManagementRequest): Promise<ManagementAnswer> {
   const [group, method] = request.call.split('.') as [string, string];
-  const owner = (clientFor(request.options) as unknown as Record<string, Record<string, Function>>)[group];
+  const owner = (
+    clientFor(request.options) as unknown as Record<string, Record<string, (...args: unknown[]) => unknown>>
+  )[group];
   try {
     const result = (await owner?.[method]?.apply(owner, request.args)) as unknown;
     // A list resolves to a Page: its items are what the caller wants.
