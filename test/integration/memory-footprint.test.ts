@@ -60,6 +60,8 @@ String.prototype.localeCompare = function (...args) { note('localeCompare'); ret
       process.execPath,
       ['--import', register, ...startScriptNodeOptions(), TESSERA, 'start'],
       env,
+      // Ready, not only alive: a start past 2 s answers /healthz from the starting app, and 503 elsewhere.
+      '/readyz',
     );
   }, 60_000);
 
