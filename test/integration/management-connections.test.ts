@@ -273,7 +273,7 @@ describe('paging', () => {
     for (let i = 0; i < 5; i++)
       await call('POST', '/api/v2/connections', { name: `page-${i}`, strategy: 'sms' });
     const names = async (query: string) => {
-      const body = (await call('GET', `/api/v2/connections?name=&strategy=sms&${query}`)).body as unknown;
+      const body = (await call('GET', `/api/v2/connections?strategy=sms&${query}`)).body as unknown;
       const list = Array.isArray(body) ? body : (body as { connections: { name: string }[] }).connections;
       return (list as { name: string }[]).map((c) => c.name).filter((n) => n.startsWith('page-'));
     };
