@@ -3,12 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
+import { sealedApplications } from './core/application-secrets.ts';
 import { sealedConnections } from './core/connection-secrets.ts';
 import type { Context } from './core/context.ts';
 import { keyTimings } from './core/key-schedule.ts';
 import { KeySet } from './core/keys.ts';
 import type { Counters } from './core/ports/counters.ts';
-import type { ConnectionCodec, Store } from './core/ports/store.ts';
+import type { ApplicationCodec, ConnectionCodec, Store } from './core/ports/store.ts';
 import { SecretBox } from './core/secret-box.ts';
 import { type SeedResult, seedStore } from './core/seed.ts';
 import { checkMasterKey, loadSecrets } from './core/server-secrets.ts';
@@ -64,7 +65,11 @@ export async function openTessera(config: Config, options: OpenOptions): Promise
   const box = new SecretBox(loadMasterKey(config));
   const metrics = new Metrics();
   const health = new StoreHealth(options.logger, (up) => metrics.setStoreUp(up));
-  const store = await openStore(config, sealedConnections(box, providerSecretPaths()), health);
+  const codecs = {
+    connections: sealedConnections(box, providerSecretPaths()),
+    applications: sealedApplications(box),
+  };
+  const store = await openStore(config, codecs, health);
   try {
     await store.migrate();
     // Before anything is sealed or made with it: a wrong key must stop the start, not replace keys.
@@ -152,23 +157,33 @@ async function openCounters(config: Config, logger: CountersLogger, metrics: Met
  * PostgreSQL when `database_url` is set, else the SQLite file `tessera.db` in data_dir. The
  * PostgreSQL driver is loaded only then, so a server on SQLite never holds it in memory.
  */
+/** How the server writes connections and applications (their credentials sealed). */
+export interface StoreCodecs {
+  connections?: ConnectionCodec;
+  applications?: ApplicationCodec;
+}
+
 export async function openStore(
   config: Config,
-  connectionCodec?: ConnectionCodec,
+  codecs: StoreCodecs = {},
   health?: StoreHealth,
 ): Promise<Store> {
   if (config.database_url !== undefined) {
     const { openPostgresStore } = await import('./store/postgres.ts');
-    return openPostgresStore(config.database_url, connectionCodec, {
+    return openPostgresStore(config.database_url, codecs.connections, {
       poolSize: config.database_pool_size,
       schema: config.database_schema,
       connectTimeoutMs: config.database_connect_timeout_ms,
       statementTimeoutMs: config.database_statement_timeout_ms,
       maxWaiting: config.database_max_waiting,
       health,
+      applicationCodec: codecs.applications,
     });
   }
-  return openSqliteStore(join(config.data_dir, 'tessera.db'), connectionCodec, { health });
+  return openSqliteStore(join(config.data_dir, 'tessera.db'), codecs.connections, {
+    health,
+    applicationCodec: codecs.applications,
+  });
 }
 
 /** The master key: TESSERA_MASTER_KEY, else `master.key` in the data directory (made on first start). */

@@ -14,12 +14,15 @@ function WebOrigin() {
   return Type.String({ maxLength: 2048, format: 'web-origin' });
 }
 
-/** Starts one identifier may make per window when a connection sets no `start_limits`. */
+/** The most URLs or origins of one kind an application registers. */
+export const MAX_URLS = 100;
+
 export const ApplicationSchema = Type.Object(
   {
     client_id: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.-]+$' }),
     client_secret: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    /** Shown in messages and pages: no control characters. */
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
     app_type: Type.Union(
       [
         Type.Literal('spa'),
@@ -29,13 +32,22 @@ export const ApplicationSchema = Type.Object(
       ],
       { default: 'spa' },
     ),
-    callbacks: Type.Array(Type.String({ maxLength: 2048, format: 'redirect-uri' }), { default: [] }),
-    allowed_origins: Type.Array(WebOrigin(), { default: [] }),
-    web_origins: Type.Array(WebOrigin(), { default: [] }),
-    allowed_logout_urls: Type.Array(HttpUrl(), { default: [] }),
-    grant_types: Type.Array(Type.String(), { default: [PASSWORDLESS_OTP_GRANT] }),
+    callbacks: Type.Array(Type.String({ maxLength: 2048, format: 'redirect-uri' }), {
+      maxItems: MAX_URLS,
+      default: [],
+    }),
+    allowed_origins: Type.Array(WebOrigin(), { maxItems: MAX_URLS, default: [] }),
+    web_origins: Type.Array(WebOrigin(), { maxItems: MAX_URLS, default: [] }),
+    allowed_logout_urls: Type.Array(HttpUrl(), { maxItems: MAX_URLS, default: [] }),
+    grant_types: Type.Array(Type.String({ maxLength: 128 }), {
+      maxItems: 20,
+      default: [PASSWORDLESS_OTP_GRANT],
+    }),
     /** Management API scopes this app may request with the client_credentials grant. */
-    management_scopes: Type.Array(Type.String(), { default: [] }),
+    management_scopes: Type.Array(Type.String({ pattern: '^[a-z_]+:[a-z_]+$', maxLength: 64 }), {
+      maxItems: 100,
+      default: [],
+    }),
     id_token_lifetime: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 36_000 }),
     access_token_lifetime: Type.Integer({ minimum: 60, maximum: 2_592_000, default: 86_400 }),
     refresh_token_lifetime: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 2_592_000 }),

@@ -165,7 +165,7 @@ export const ConnectionSchema = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' }),
     strategy: Type.Union([Type.Literal('email'), Type.Literal('sms')]),
     /** client_ids allowed to use this connection; `["*"]` (the default) means every application. */
-    enabled_clients: Type.Array(Type.String(), { default: ['*'] }),
+    enabled_clients: Type.Array(Type.String({ maxLength: 128 }), { maxItems: 1000, default: ['*'] }),
     options: ConnectionOptionsSchema,
   },
   { additionalProperties: false },

@@ -192,6 +192,18 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The Management API's hold on what the config file declares (docs/configuration.md#who-owns-an-object). */
+    management_api: Type.Object(
+      {
+        /**
+         * `file`: the applications and connections the file declares are written at every start and
+         * the API refuses to change or delete them (409). `seed`: the file only creates those the
+         * store lacks, and the API's changes stand.
+         */
+        config_objects: Type.Union([Type.Literal('file'), Type.Literal('seed')], { default: 'file' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     applications: Type.Array(ApplicationSchema, { default: [] }),
     connections: Type.Array(ConnectionSchema, { default: [] }),
     apis: Type.Array(ApiSchema, { default: [] }),

@@ -39,3 +39,17 @@ export const accessDenied = (description: string) => new AuthError(403, 'access_
 /** A limit's refusal: the client may try again after `retryAfterS` seconds. */
 export const tooManyRequests = (description: string, retryAfterS: number) =>
   new AuthError(429, 'too_many_requests', description, { 'retry-after': String(retryAfterS) });
+
+/**
+ * A Management API body the schema refuses: Auth0's `invalid_body`, with every problem named by its
+ * key (never by its value, which may be a credential), at most a few, each cut short.
+ */
+export function invalidBody(problems: readonly string[]): AuthError {
+  const named = problems.slice(0, 5).map((p) => (p.length > 200 ? `${p.slice(0, 200)}...` : p));
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return new AuthError(400, 'invalid_body', `Payload validation error: ${named.join('; ')}${more}`);
+}
+
+/** Auth0's 404 of a Management API object: `inexistent_<kind>`. */
+export const notFound = (kind: string, description: string) =>
+  new AuthError(404, `inexistent_${kind}`, description);

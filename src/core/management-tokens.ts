@@ -31,6 +31,12 @@ export function issueManagementToken(
   );
 }
 
+/** Who called the Management API: the application the token was issued to, and its scopes. */
+export interface ManagementCaller {
+  clientId: string;
+  scopes: string[];
+}
+
 /**
  * Checks a Management API bearer token and that it carries `scope` (or, given several, one of
  * them). A missing or bad token is 401, a good token without the scope is 403, as Auth0 answers.
@@ -39,18 +45,19 @@ export async function authoriseManagement(
   ctx: Context,
   authorization: string | undefined,
   scope: string | readonly string[],
-): Promise<void> {
-  const { scopes } = await managementCaller(ctx, authorization);
+): Promise<ManagementCaller> {
+  const caller = await managementCaller(ctx, authorization);
   const wanted = typeof scope === 'string' ? [scope] : scope;
-  if (!wanted.some((s) => scopes.includes(s)))
+  if (!wanted.some((s) => caller.scopes.includes(s)))
     throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${wanted.join(' or ')}`);
+  return caller;
 }
 
 /** Who calls the Management API: the application a valid bearer token was issued to, and its scopes. */
 export async function managementCaller(
   ctx: Context,
   authorization: string | undefined,
-): Promise<{ clientId: string; scopes: string[] }> {
+): Promise<ManagementCaller> {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
   try {

@@ -3,7 +3,11 @@ import type { ApiConfig, ApplicationConfig, ConnectionConfig } from '../config/s
 /** Domain records shared by core and the store. Times are milliseconds since the epoch. */
 
 export type Application = ApplicationConfig;
-export type Connection = ConnectionConfig;
+/**
+ * A connection: as the config file declares it, and its `id` (`con_...`), which the store gives
+ * it when first written and keeps; the Management API addresses connections by it.
+ */
+export type Connection = ConnectionConfig & { id?: string };
 export type Api = ApiConfig;
 export type Strategy = Connection['strategy'];
 

@@ -40,3 +40,35 @@ export function pageAnswer<T>(
   if (!page.includeTotals) return items;
   return { start: page.page * page.perPage, limit: page.perPage, length: items.length, total, [key]: items };
 }
+
+/**
+ * Auth0's checkpoint paging (`from`, `take`), which its SDKs use for connections: `take` items from
+ * the opaque position `from` (here the offset, as text). Null when the query asks for none.
+ */
+export interface Checkpoint {
+  from: number;
+  take: number;
+}
+
+export function readCheckpoint(query: { from?: string; take?: string }): Checkpoint | null {
+  if (query.from === undefined && query.take === undefined) return null;
+  const from = query.from === undefined || query.from === '' ? 0 : Number(query.from);
+  const take = query.take === undefined ? DEFAULT_PER_PAGE : Number(query.take);
+  if (!Number.isSafeInteger(from) || from < 0)
+    throw invalidQuery('from must be a value a previous page gave as next');
+  if (!Number.isSafeInteger(take) || take < 1 || take > MAX_PER_PAGE)
+    throw invalidQuery(`take must be a whole number from 1 to ${MAX_PER_PAGE}`);
+  return { from, take };
+}
+
+/** `{ <key>: items, next }`, `next` only while items remain after this page. */
+export function checkpointAnswer<T>(key: string, all: T[], checkpoint: Checkpoint): Record<string, unknown> {
+  const end = checkpoint.from + checkpoint.take;
+  return { [key]: all.slice(checkpoint.from, end), ...(end < all.length && { next: String(end) }) };
+}
+
+/** One offset page of a list held whole (applications, connections), as Auth0 answers it. */
+export function pageOf<T>(key: string, all: T[], page: Page): T[] | Record<string, unknown> {
+  const start = page.page * page.perPage;
+  return pageAnswer(key, all.slice(start, start + page.perPage), page, all.length);
+}

@@ -43,18 +43,18 @@ const DECLARED = 'config_declared';
  * application or connection is a matter of deleting it from the file. What was made otherwise (the
  * Default App, later the Management API) is left alone.
  */
-async function forgetUndeclared(
-  store: SeededStore,
-  declared: { applications: Application[]; connections: Connection[] },
-): Promise<void> {
+async function forgetUndeclared(store: SeededStore, declared: Declared): Promise<void> {
   const before = JSON.parse((await store.getSetting(DECLARED)) ?? '{"applications":[],"connections":[]}') as {
     applications: string[];
     connections: string[];
   };
   const apps = new Set(declared.applications.map((a) => a.client_id));
   const connections = new Set(declared.connections.map((c) => c.name));
-  for (const id of before.applications) if (!apps.has(id)) await store.deleteApplication(id);
-  for (const name of before.connections) if (!connections.has(name)) await store.deleteConnection(name);
+  // A file that only seeds owns nothing once written: what it stops declaring stays the API's.
+  if (configObjects(declared) === 'file') {
+    for (const id of before.applications) if (!apps.has(id)) await store.deleteApplication(id);
+    for (const name of before.connections) if (!connections.has(name)) await store.deleteConnection(name);
+  }
   await store.putSetting(
     DECLARED,
     JSON.stringify({ applications: [...apps], connections: [...connections] }),
@@ -86,6 +86,7 @@ export function defaultAppUrls(issuer: string) {
 async function followIssuer(store: SeededStore, declared: Declared): Promise<void> {
   const clientId = await store.getSetting(DEFAULT_APP);
   if (clientId === undefined || declared.applications.some((a) => a.client_id === clientId)) return;
+  if ((await store.getSetting(DEFAULT_APP_EDITED)) !== undefined) return;
   const app = await store.getApplication(clientId);
   if (!app) return;
   const urls = defaultAppUrls(declared.issuer);
@@ -95,16 +96,33 @@ async function followIssuer(store: SeededStore, declared: Declared): Promise<voi
   if (stale) await store.putApplication({ ...app, ...urls });
 }
 
-/** What the configuration declares: its applications and connections, and the issuer. */
+/**
+ * Set once the Management API has changed the Default App: from then on its URLs are the API's,
+ * and a start on another issuer leaves them alone.
+ */
+const DEFAULT_APP_EDITED = 'seeded_default_app.edited';
+
+/** Records that the Management API changed this application, when it is the Default App. */
+export async function releaseDefaultApp(store: SettingsStore, clientId: string): Promise<void> {
+  if ((await store.getSetting(DEFAULT_APP)) === clientId)
+    await store.putSetting(DEFAULT_APP_EDITED, clientId);
+}
+
+/** What the configuration declares: its applications and connections, the issuer, and who owns them. */
 interface Declared {
   applications: Application[];
   connections: Connection[];
   issuer: string;
+  management_api?: { config_objects: 'file' | 'seed' };
+}
+
+function configObjects(declared: Declared): 'file' | 'seed' {
+  return declared.management_api?.config_objects ?? 'file';
 }
 
 /**
  * Puts the configured applications and connections into the store (the config file wins for what
- * it declares). On a first start without any, creates the "Default App" and the `email` and `sms`
+ * it declares, unless `management_api.config_objects` is `seed`: then it only adds what is missing). On a first start without any, creates the "Default App" and the `email` and `sms`
  * connections delivering through the dev inbox.
  */
 export async function seedStore(
@@ -121,8 +139,12 @@ export async function seedStore(
 ): Promise<SeedResult> {
   if (apply === 'always' || (await store.getSetting(DECLARED)) === undefined) {
     await forgetUndeclared(store, declared);
-    for (const app of declared.applications) await store.putApplication(app);
-    for (const connection of declared.connections) await store.putConnection(connection);
+    // `seed`: the file makes only what is missing, and the API's changes to the rest stand.
+    const seedOnly = configObjects(declared) === 'seed';
+    for (const app of declared.applications)
+      if (!seedOnly || !(await store.getApplication(app.client_id))) await store.putApplication(app);
+    for (const connection of declared.connections)
+      if (!seedOnly || !(await store.getConnection(connection.name))) await store.putConnection(connection);
   }
   await fillNewSettings(store);
   // Only a server starting: a one-off command run without the server's PORT or TESSERA_ISSUER

@@ -75,6 +75,22 @@ export class ProviderRegistry {
     return providers;
   }
 
+  /** The credential keys of the connection's provider and its failover's (`failover.` first). */
+  credentialKeys(connection?: Connection): string[] {
+    if (!connection) {
+      const every = providerSecretPaths(this.factories);
+      return [...every, ...every.map((k) => `failover.${k}`)];
+    }
+    const keysOf = (options: unknown) => {
+      const name = (options as { provider?: unknown } | undefined)?.provider;
+      return (
+        this.factories.find((f) => f.name === name && f.channel === connection.strategy)?.secretKeys ?? []
+      );
+    };
+    const failover = connection.options.failover;
+    return [...keysOf(connection.options), ...(failover ? keysOf(failover).map((k) => `failover.${k}`) : [])];
+  }
+
   /** Every problem with the connection's provider settings (empty when it can send). */
   problems(connection: Connection): string[] {
     try {

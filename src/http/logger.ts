@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
-import pino from 'pino';
+import pino, { type DestinationStream, type LoggerOptions } from 'pino';
 
 // Query parameters whose values are secrets: never written to a log line.
 const SECRET_PARAMS = new Set([
@@ -52,8 +52,13 @@ function decodedName(name: string): string {
  * The server's pino logger: JSON lines (or coloured lines on a developer's terminal), secrets
  * redacted from URLs, headers and bodies.
  */
-export function createLogger(level: string, pretty = false): FastifyBaseLogger {
-  return pino({
+export function createLogger(
+  level: string,
+  pretty = false,
+  /** Where the lines go instead of standard output (a test reading what the server logs). */
+  destination?: DestinationStream,
+): FastifyBaseLogger {
+  const options: LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -76,5 +81,6 @@ export function createLogger(level: string, pretty = false): FastifyBaseLogger {
         options: { translateTime: 'HH:MM:ss', ignore: 'pid,hostname,reqId', singleLine: true },
       },
     }),
-  }) as FastifyBaseLogger;
+  };
+  return (destination ? pino(options, destination) : pino(options)) as FastifyBaseLogger;
 }

@@ -33,6 +33,10 @@ export function loginCodeStore(db: Kysely<Database>): LoginCodeStore {
     async deleteLoginCode(id) {
       await db.deleteFrom('login_codes').where('id', '=', id).execute();
     },
+    async deleteClientCodes(clientId) {
+      await db.deleteFrom('login_codes').where('client_id', '=', clientId).execute();
+      await db.deleteFrom('authorization_codes').where('client_id', '=', clientId).execute();
+    },
   };
 }
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Application, Connection } from '../core/model.ts';
 import type {
+  ApplicationCodec,
   ApplicationStore,
   ConnectionCodec,
   ConnectionStore,
@@ -42,7 +44,11 @@ export function settingsStore(db: Kysely<Database>): SettingsStore {
   };
 }
 
-export function applicationStore(db: Kysely<Database>, cacheMs = CONFIG_CACHE_MS): ApplicationStore {
+export function applicationStore(
+  db: Kysely<Database>,
+  codec: ApplicationCodec = plainApplications,
+  cacheMs = CONFIG_CACHE_MS,
+): ApplicationStore {
   const cache = new ReadCache<Application | undefined>(cacheMs);
   async function read(clientId: string): Promise<Application | undefined> {
     const row = await db
@@ -50,16 +56,16 @@ export function applicationStore(db: Kysely<Database>, cacheMs = CONFIG_CACHE_MS
       .select('data')
       .where('client_id', '=', clientId)
       .executeTakeFirst();
-    return row ? (JSON.parse(row.data) as Application) : undefined;
+    return row ? codec.decode(row.data) : undefined;
   }
   return {
     getApplication: (clientId) => cache.get(clientId, () => read(clientId)),
     async listApplications() {
       const rows = await db.selectFrom('applications').select('data').orderBy('client_id').execute();
-      return rows.map((r) => JSON.parse(r.data) as Application);
+      return Promise.all(rows.map((r) => codec.decode(r.data)));
     },
     async putApplication(app) {
-      const data = JSON.stringify(app);
+      const data = await codec.encode(app);
       await db
         .insertInto('applications')
         .values({ client_id: app.client_id, data, updated_at: Date.now() })
@@ -80,21 +86,38 @@ export function connectionStore(
   cacheMs = CONFIG_CACHE_MS,
 ): ConnectionStore {
   const cache = new ReadCache<Connection | undefined>(cacheMs);
+  /** The id lives in its own column (unique, looked up by the Management API), not in the data. */
+  const withId = async (row: { data: string; id: string | null }): Promise<Connection> => {
+    const connection = await codec.decode(row.data);
+    return row.id === null ? connection : { ...connection, id: row.id };
+  };
   async function read(name: string): Promise<Connection | undefined> {
-    const row = await db.selectFrom('connections').select('data').where('name', '=', name).executeTakeFirst();
-    return row ? codec.decode(row.data) : undefined;
+    const row = await db
+      .selectFrom('connections')
+      .select(['data', 'id'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row ? withId(row) : undefined;
   }
   return {
     getConnection: (name) => cache.get(name, () => read(name)),
-    async listConnections() {
-      const rows = await db.selectFrom('connections').select('data').orderBy('name').execute();
-      return Promise.all(rows.map((r) => codec.decode(r.data)));
+    async getConnectionById(id) {
+      const row = await db
+        .selectFrom('connections')
+        .select(['data', 'id'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? withId(row) : undefined;
     },
-    async putConnection(connection) {
+    async listConnections() {
+      const rows = await db.selectFrom('connections').select(['data', 'id']).orderBy('name').execute();
+      return Promise.all(rows.map(withId));
+    },
+    async putConnection({ id, ...connection }) {
       const data = await codec.encode(connection);
       await db
         .insertInto('connections')
-        .values({ name: connection.name, data, updated_at: Date.now() })
+        .values({ name: connection.name, id: id ?? newConnectionId(), data, updated_at: Date.now() })
         .onConflict((oc) => oc.column('name').doUpdateSet({ data, updated_at: Date.now() }))
         .execute();
       cache.forget(connection.name);
@@ -105,6 +128,16 @@ export function connectionStore(
     },
   };
 }
+
+/** A connection id as Auth0 writes one: `con_` and 16 random characters. */
+function newConnectionId(): string {
+  return `con_${randomBytes(8).toString('hex')}`;
+}
+
+const plainApplications: ApplicationCodec = {
+  encode: async (app) => JSON.stringify(app),
+  decode: async (data) => JSON.parse(data) as Application,
+};
 
 const plainJson: ConnectionCodec = {
   encode: async (connection) => JSON.stringify(connection),

@@ -1,5 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import type { ConnectionCodec, SettingsStore, Store, StoreLifecycle } from '../core/ports/store.ts';
+import type {
+  ApplicationCodec,
+  ConnectionCodec,
+  SettingsStore,
+  Store,
+  StoreLifecycle,
+} from '../core/ports/store.ts';
 import { authorizationCodeStore, loginCodeStore } from './codes.ts';
 import { applicationStore, connectionStore, settingsStore } from './configuration.ts';
 import type { StoreHealth } from './health.ts';
@@ -20,6 +26,8 @@ export interface KyselyStore extends Store {
 export interface KyselyStoreOptions {
   /** How connections are written to their rows (default: plain JSON). */
   connectionCodec?: ConnectionCodec;
+  /** How applications are written to their rows (default: plain JSON). */
+  applicationCodec?: ApplicationCodec;
   /** Where and how migrations run: PostgreSQL names its schema, SQLite takes the file's write lock. */
   migrations?: MigrationSetup;
   /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
@@ -38,7 +46,7 @@ export function kyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = 
     db,
     ...lifecycle(db, options.migrations ?? {}, settings, options.health),
     ...settings,
-    ...applicationStore(db, options.configCacheMs),
+    ...applicationStore(db, options.applicationCodec, options.configCacheMs),
     ...connectionStore(db, options.connectionCodec, options.configCacheMs),
     ...userStore(db),
     ...loginCodeStore(db),

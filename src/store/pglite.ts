@@ -9,7 +9,7 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
-import type { ConnectionCodec } from '../core/ports/store.ts';
+import type { ApplicationCodec, ConnectionCodec } from '../core/ports/store.ts';
 import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { currentSchema } from './postgres.ts';
 import { SchemaIntrospector } from './schema-introspector.ts';
@@ -23,11 +23,12 @@ import type { Database } from './tables.ts';
 export function openPgliteStore(
   pglite: PGlite,
   connectionCodec?: ConnectionCodec,
-  options: { configCacheMs?: number } = {},
+  options: { configCacheMs?: number; applicationCodec?: ApplicationCodec } = {},
 ): KyselyStore {
   const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
   return kyselyStore(db, {
     connectionCodec,
+    applicationCodec: options.applicationCodec,
     migrations: { schema: () => currentSchema(db) },
     configCacheMs: options.configCacheMs,
   });

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { ConnectionCodec } from '../core/ports/store.ts';
+import type { ApplicationCodec, ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
 import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { GuardedPool } from './postgres-pool.ts';
@@ -39,6 +39,8 @@ export interface PostgresOptions {
   health?: StoreHealth;
   /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
   configCacheMs?: number;
+  /** How applications are written to their rows (default: plain JSON). */
+  applicationCodec?: ApplicationCodec;
 }
 
 /**
@@ -95,6 +97,7 @@ export function openPostgresStore(
   };
   return kyselyStore(db, {
     connectionCodec,
+    applicationCodec: options.applicationCodec,
     migrations: { schema, session },
     health: guarded.health,
     configCacheMs: options.configCacheMs,

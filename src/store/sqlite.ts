@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, sql } from 'kysely';
-import type { ConnectionCodec } from '../core/ports/store.ts';
+import type { ApplicationCodec, ConnectionCodec } from '../core/ports/store.ts';
 import { StoreHealth } from './health.ts';
 import { type KyselyStore, kyselyStore } from './kysely-store.ts';
 import { alreadyRolledBack, SqliteThread, SqliteThreadDialect } from './sqlite-thread.ts';
@@ -12,6 +12,8 @@ export interface SqliteOptions {
   health?: StoreHealth;
   /** How long applications and connections read are kept (default CONFIG_CACHE_MS). */
   configCacheMs?: number;
+  /** How applications are written to their rows (default: plain JSON). */
+  applicationCodec?: ApplicationCodec;
 }
 
 /**
@@ -51,6 +53,7 @@ export function openSqliteStore(
   const db = new Kysely<Database>({ dialect: new SqliteThreadDialect(thread) });
   return kyselyStore(db, {
     connectionCodec,
+    applicationCodec: options.applicationCodec,
     migrations: {
       // BEGIN IMMEDIATE takes the write lock (another process waits, up to busy_timeout, on its own
       // BEGIN IMMEDIATE), and the whole migration run commits or rolls back as one.

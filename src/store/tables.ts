@@ -23,7 +23,7 @@ export interface Database {
   /** The application as JSON. */
   applications: { client_id: string; data: JsonText; updated_at: number };
   /** The connection as its codec writes it (provider credentials sealed). */
-  connections: { name: string; data: string; updated_at: number };
+  connections: { name: string; id: string | null; data: string; updated_at: number };
   users: UserRow;
   login_codes: LoginCodeRow;
   authorization_codes: AuthorizationCodeRow;

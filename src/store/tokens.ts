@@ -66,6 +66,14 @@ export function refreshTokenStore(db: Kysely<Database>): RefreshTokenStore {
         .where('revoked_at', 'is', null)
         .execute();
     },
+    async revokeClientRefreshTokens(clientId, now) {
+      await db
+        .updateTable('refresh_tokens')
+        .set({ revoked_at: now })
+        .where('client_id', '=', clientId)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { ConnectionCodec } from '../../src/core/ports/store.ts';
+import type { ApplicationCodec, ConnectionCodec } from '../../src/core/ports/store.ts';
 import type { KyselyStore } from '../../src/store/kysely-store.ts';
 import { openPgliteStore } from '../../src/store/pglite.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
@@ -20,7 +20,7 @@ export interface OpenedStore {
 export interface StoreKind {
   name: 'sqlite' | 'pglite' | 'postgres';
   /** A new, empty, migrated store. */
-  open(codec?: ConnectionCodec): Promise<OpenedStore>;
+  open(codec?: ConnectionCodec, applicationCodec?: ApplicationCodec): Promise<OpenedStore>;
   /** `count` stores (separate connections where the kind has them) on one new, unmigrated database. */
   fresh(count: number, options?: FreshOptions): Promise<{ stores: KyselyStore[]; dispose(): Promise<void> }>;
 }
@@ -45,9 +45,9 @@ const sqlite: StoreKind = {
       },
     };
   },
-  async open(codec) {
+  async open(codec, applicationCodec) {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
-    const store = openSqliteStore(join(dir, 'tessera.db'), codec);
+    const store = openSqliteStore(join(dir, 'tessera.db'), codec, { applicationCodec });
     await store.migrate();
     return {
       store,
@@ -84,11 +84,11 @@ const pgliteKind: StoreKind = {
     const stores = Array.from({ length: count }, () => openPgliteStore(db, undefined, options));
     return { stores, dispose: leave };
   },
-  async open(codec) {
+  async open(codec, applicationCodec) {
     pglite ??= PGlite.create({ parsers: { 20: (value: string) => Number(value) } });
     const db = await pglite;
     const leave = await enterNewSchema(db);
-    const store = openPgliteStore(db, codec);
+    const store = openPgliteStore(db, codec, { applicationCodec });
     await store.migrate();
     return {
       store,
@@ -117,9 +117,9 @@ export function postgresKind(url: string): StoreKind {
         },
       };
     },
-    async open(codec) {
+    async open(codec, applicationCodec) {
       const schema = uniqueSchema();
-      const store = openPostgresStore(url, codec, { schema, poolSize: 20 });
+      const store = openPostgresStore(url, codec, { schema, poolSize: 20, applicationCodec });
       await store.migrate();
       return {
         store,

@@ -1,6 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf } from '../helpers/error-body.ts';
+import { CONFIGURATION_SCOPES } from '../helpers/management.ts';
 import { type Answer, OTP_GRANT, TestServer } from '../helpers/server.ts';
 
 // Every route the running app serves is either public (with a reason) or demands a token. The list
@@ -27,7 +28,10 @@ const managementApp = (client_id: string, management_scopes: string[]) => ({
 
 const config = {
   apis: [{ identifier: API }],
-  connections: [{ name: 'email', strategy: 'email' }],
+  // Every route logs the same users in again: the per-identifier start limit is not under test here.
+  connections: [
+    { name: 'email', strategy: 'email', options: { start_limits: { per_identifier: { points: 1000 } } } },
+  ],
   applications: [
     {
       client_id: USER_APP,
@@ -46,6 +50,7 @@ const config = {
       'read:refresh_tokens',
       'delete:refresh_tokens',
       'read:logs',
+      ...CONFIGURATION_SCOPES,
     ]),
     managementApp(READER, ['read:users']),
     managementApp(WRITER, ['create:users']),
@@ -108,6 +113,8 @@ interface Protected {
   scope?: string;
   body?: () => Record<string, unknown>;
   path?: () => Promise<string>;
+  /** The `:id` to call it with, when not the existing user's. */
+  id?: () => string;
   answers?: number;
 }
 
@@ -134,6 +141,33 @@ const PROTECTED: Record<string, Protected> = {
   // A user id is no log id: past the token, the answer is 404.
   'GET /api/v2/logs/:id': { scope: 'read:logs', answers: 404 },
   'GET /api/v2/users/:id/logs': { scope: 'read:logs' },
+  'GET /api/v2/connections': { scope: 'read:connections' },
+  'POST /api/v2/connections': {
+    scope: 'create:connections',
+    body: () => ({ name: 'acl-made', strategy: 'email' }),
+  },
+  'GET /api/v2/connections/:id': { scope: 'read:connections', id: () => made.connection },
+  'PATCH /api/v2/connections/:id': {
+    scope: 'update:connections',
+    body: () => ({ enabled_clients: ['*'] }),
+    id: () => made.connection,
+  },
+  'DELETE /api/v2/connections/:id': { scope: 'delete:connections', id: () => made.doomedConnection },
+  'POST /api/v2/connections/:id/test': {
+    scope: 'update:connections',
+    body: () => ({ to: 'acl.test@example.com' }),
+    id: () => made.connection,
+  },
+  'GET /api/v2/clients': { scope: 'read:clients' },
+  'POST /api/v2/clients': { scope: 'create:clients', body: () => ({ name: 'ACL made' }) },
+  'GET /api/v2/clients/:id': { scope: 'read:clients', id: () => made.client },
+  'PATCH /api/v2/clients/:id': {
+    scope: 'update:clients',
+    body: () => ({ name: 'ACL patched' }),
+    id: () => made.client,
+  },
+  'DELETE /api/v2/clients/:id': { scope: 'delete:clients', id: () => made.doomedClient },
+  'POST /api/v2/clients/:id/rotate-secret': { scope: 'update:client_keys', id: () => made.client },
   'POST /api/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
   'GET /userinfo': {},
   'POST /userinfo': {},
@@ -152,6 +186,8 @@ async function throwawayUser(): Promise<string> {
 let server: TestServer;
 let victim = '';
 let existingUserId = '';
+/** Connections and clients (made through the API) the routes on them name. */
+const made = { connection: '', doomedConnection: '', client: '', doomedClient: '' };
 
 /** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
 function routesOf(printed: string): string[] {
@@ -200,7 +236,8 @@ async function foreignToken(): Promise<string> {
 async function call(route: string, authorization: string | undefined): Promise<Answer> {
   const [method, pattern] = route.split(' ') as [string, string];
   const entry = PROTECTED[route];
-  const path = (await entry?.path?.()) ?? pattern.replace(':id', encodeURIComponent(existingUserId));
+  const path =
+    (await entry?.path?.()) ?? pattern.replace(':id', encodeURIComponent(entry?.id?.() ?? existingUserId));
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
   const body = entry?.body?.();
   if (method === 'GET') return server.get(path, headers);
@@ -238,6 +275,17 @@ beforeAll(async () => {
   );
   expect(created.status).toBe(201);
   existingUserId = created.body.user_id as string;
+  const manage = { authorization: `Bearer ${await clientToken(MANAGER)}` };
+  for (const [key, name] of [
+    ['connection', 'acl-target'],
+    ['doomedConnection', 'acl-doomed'],
+  ] as const)
+    made[key] = (await server.post('/api/v2/connections', { name, strategy: 'email' }, { headers: manage }))
+      .body.id as string;
+  for (const key of ['client', 'doomedClient'] as const)
+    made[key] = (
+      await server.post('/api/v2/clients', { name: key, app_type: 'regular_web' }, { headers: manage })
+    ).body.client_id as string;
 });
 
 afterAll(() => server.close());

@@ -58,6 +58,7 @@ describe('validateConfig', () => {
       readiness_requires_counters: true,
       metrics: { enabled: true },
       shutdown: { drain_ms: 0, timeout_ms: 10_000 },
+      management_api: { config_objects: 'file' },
       applications: [],
       connections: [],
       apis: [],

@@ -32,4 +32,15 @@ export interface DeliveryFailure {
 export interface Delivery {
   /** Resolves once a provider accepted the message, or with why none did. */
   deliver(message: LoginMessage): Promise<DeliveryFailure | undefined>;
+  /**
+   * What stops a connection from sending, each naming its key and never a value: templates that do
+   * not render or show no code, provider settings that make no provider. Empty when it can send.
+   */
+  problems(connection: Connection): string[];
+  /**
+   * The option keys of the connection's providers that hold credentials (`twilio_token`,
+   * `smtp.pass`, `failover.` for the second provider's), whether or not they are set; without a
+   * connection, those of every provider.
+   */
+  credentialKeys(connection?: Connection): string[];
 }

@@ -9,6 +9,7 @@ import type { UserStore } from './store/users.ts';
 
 export type { AuthorizationCodeStore, LoginCodeStore } from './store/codes.ts';
 export type {
+  ApplicationCodec,
   ApplicationStore,
   ConnectionCodec,
   ConnectionStore,

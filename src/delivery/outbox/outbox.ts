@@ -1,12 +1,12 @@
 import type { Config } from '../../config/schema.ts';
-import type { OutboxMessage } from '../../core/model.ts';
+import type { Connection, OutboxMessage } from '../../core/model.ts';
 import type { Delivery, DeliveryFailure, LoginMessage } from '../../core/ports/delivery.ts';
 import type { ConnectionStore, OutboxStore } from '../../core/ports/store.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Clock, Random } from '../../core/sources.ts';
 import type { TenantLogSink } from '../../core/tenant-log.ts';
 import type { Metrics } from '../../metrics.ts';
-import { renderMessage } from '../message.ts';
+import { renderMessage, templateProblems } from '../message.ts';
 import { asProviderError, type Provider, type ProviderError } from '../provider.ts';
 import { type ConnectionProviders, ProviderConfigError, type ProviderRegistry } from '../providers.ts';
 import { Courier, type OutboxLogger, type StoredBody } from './courier.ts';
@@ -72,6 +72,14 @@ export class Outbox implements Delivery {
     if (first.status === 'failed') return failureOf(first.error);
     const later = await this.settlements.wait(row.id, this.options.settings.max_wait_ms);
     return later?.status === 'failed' ? failureOf(later.error) : undefined;
+  }
+
+  problems(connection: Connection): string[] {
+    return [...templateProblems(connection), ...this.options.registry.problems(connection)];
+  }
+
+  credentialKeys(connection?: Connection): string[] {
+    return this.options.registry.credentialKeys(connection);
   }
 
   /** Starts the dispatcher: due messages are looked for every `poll_ms`. */

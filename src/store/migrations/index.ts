@@ -7,6 +7,7 @@ import * as keyRotation from './0005_key_rotation.ts';
 import * as codeReuse from './0006_code_reuse.ts';
 import * as logs from './0007_logs.ts';
 import * as userSearch from './0008_user_search.ts';
+import * as connectionIds from './0009_connection_ids.ts';
 
 /**
  * The schema's migrations in the order they run, shared by SQLite and PostgreSQL: only types both
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0006_code_reuse': codeReuse,
   '0007_logs': logs,
   '0008_user_search': userSearch,
+  '0009_connection_ids': connectionIds,
 };
 
 export const migrationProvider: MigrationProvider = {

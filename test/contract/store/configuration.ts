@@ -37,6 +37,36 @@ export function configurationContract(subject: StoreUnderTest): void {
       await store.deleteConnection('email');
       expect(await store.getConnection('email')).toBeUndefined();
     });
+    it('gives a connection an id when first written, keeps it, and finds the connection by it', async () => {
+      const { store } = subject;
+      await store.putConnection({ name: 'sms', strategy: 'sms', options: {} } as never);
+      const first = await store.getConnection('sms');
+      expect(first?.id).toMatch(/^con_[0-9a-f]{16}$/);
+      // Written again (a start, a PATCH) without or with another id: the stored id stays.
+      await store.putConnection({ name: 'sms', strategy: 'sms', options: { from: 'x' } } as never);
+      await store.putConnection({ id: 'con_other', name: 'sms', strategy: 'sms', options: {} } as never);
+      expect((await store.getConnection('sms'))?.id).toBe(first?.id);
+      expect((await store.getConnectionById(first?.id as string))?.name).toBe('sms');
+      expect(await store.getConnectionById('con_missing')).toBeUndefined();
+      await store.putConnection({ name: 'email', strategy: 'email', options: {} } as never);
+      const ids = (await store.listConnections()).map((c) => c.id);
+      expect(new Set(ids).size).toBe(2);
+    });
+    it('writes applications through its codec', async () => {
+      const sealed = await kind.open(undefined, {
+        encode: async (app) => `sealed:${JSON.stringify(app)}`,
+        decode: async (data) => JSON.parse(data.slice('sealed:'.length)),
+      });
+      try {
+        await sealed.store.putApplication({ client_id: 'c-app', name: 'C', client_secret: 's' } as never);
+        const raw = await sealed.store.db.selectFrom('applications').select('data').executeTakeFirstOrThrow();
+        expect(raw.data.startsWith('sealed:')).toBe(true);
+        expect((await sealed.store.getApplication('c-app'))?.client_secret).toBe('s');
+        expect((await sealed.store.listApplications()).map((a) => a.client_id)).toEqual(['c-app']);
+      } finally {
+        await sealed.dispose();
+      }
+    });
     it('writes connections through its codec', async () => {
       const codec: ConnectionCodec = {
         encode: async (c) => `sealed:${JSON.stringify(c)}`,

@@ -12,6 +12,8 @@ export interface LoginCodeStore {
   /** Marks the code used if it is live and nobody else has; true only for the one caller that won. */
   consumeLoginCode(id: string, now: number): Promise<boolean>;
   deleteLoginCode(id: string): Promise<void>;
+  /** Deletes the application's login codes and authorization codes (it was deleted). */
+  deleteClientCodes(clientId: string): Promise<void>;
 }
 
 /** OAuth authorization codes: exchanged once; a second exchange is remembered (RFC 6749 §4.1.2). */

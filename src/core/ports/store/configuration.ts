@@ -16,10 +16,25 @@ export interface ApplicationStore {
 }
 
 export interface ConnectionStore {
+  /** Connections read back carry their `id`. */
   getConnection(name: string): Promise<Connection | undefined>;
+  getConnectionById(id: string): Promise<Connection | undefined>;
   listConnections(): Promise<Connection[]>;
+  /**
+   * Writes the connection by its name. A new one is given an id (`con_` and 16 random characters)
+   * unless it carries one; a stored one keeps its id whatever the record says.
+   */
   putConnection(connection: Connection): Promise<void>;
   deleteConnection(name: string): Promise<void>;
+}
+
+/**
+ * How an application is written to and read from its row: plain JSON by default; the server seals
+ * its `client_secret` in it (core/application-secrets.ts).
+ */
+export interface ApplicationCodec {
+  encode(app: Application): Promise<string>;
+  decode(data: string): Promise<Application>;
 }
 
 /**

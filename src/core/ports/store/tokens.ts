@@ -6,6 +6,8 @@ export interface RefreshTokenStore {
   /** Marks the token used if it is not yet; true only for the one caller that won. */
   useRefreshToken(id: string, now: number): Promise<boolean>;
   revokeRefreshFamily(familyId: string, now: number): Promise<void>;
+  /** Revokes every refresh token issued to the application (it was deleted). */
+  revokeClientRefreshTokens(clientId: string, now: number): Promise<void>;
   /** The family's live token (unused, unrevoked, unexpired at `now`), if it has one. */
   findRefreshFamily(familyId: string, now: number): Promise<RefreshFamily | undefined>;
   /** The user's families with a live token, by family id, those after `page.after` only. */

@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { logApiOperation } from '../../../core/api-operation-log.ts';
 import type { Context } from '../../../core/context.ts';
 import { declareErrorFamily, MANAGEMENT } from '../../error-families.ts';
+import { clientRoutes } from './clients.ts';
+import { connectionRoutes } from './connections.ts';
 import { logRoutes } from './logs.ts';
 import { refreshTokenRoutes } from './refresh-tokens.ts';
 import { sessionRoutes } from './sessions.ts';
@@ -47,4 +49,6 @@ export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = asy
   await app.register(sessionRoutes, { ctx }); // /api/v2/users/{id}/sessions, /api/v2/sessions/{id}
   await app.register(refreshTokenRoutes, { ctx }); // .../refresh-tokens, /api/v2/refresh-tokens/{id}
   await app.register(logRoutes, { ctx }); // /api/v2/logs*, /api/v2/users/:id/logs
+  await app.register(connectionRoutes, { ctx }); // /api/v2/connections*
+  await app.register(clientRoutes, { ctx }); // /api/v2/clients*
 };
