@@ -43,7 +43,9 @@ export function grantedScope(
   requested: string | undefined,
   audience: string | null,
 ): string {
-  const defined = new Set(ctx.config.apis.find((api) => api.identifier === audience)?.scopes.map((s) => s.value));
+  const defined = new Set(
+    ctx.config.apis.find((api) => api.identifier === audience)?.scopes.map((s) => s.value),
+  );
   const asked = (requested ?? 'openid').split(' ').filter((s) => s.length > 0);
   const granted = [...new Set(asked)].filter((s) => {
     if (s === 'offline_access') return app.grant_types.includes('refresh_token');

@@ -7,6 +7,7 @@ import { storeUnderTest } from './store/contract.ts';
 import { housekeepingContract } from './store/housekeeping.ts';
 import { lifecycleContract, schemaChurnContract } from './store/lifecycle.ts';
 import { messagesContract } from './store/messages.ts';
+import { rolesContract } from './store/roles.ts';
 import { signingKeysContract } from './store/signing-keys.ts';
 import { tokensContract } from './store/tokens.ts';
 import { usersContract } from './store/users.ts';
@@ -21,6 +22,7 @@ describe.each(storeKinds())('Store on $name', (kind) => {
   lifecycleContract(subject);
   configurationContract(subject);
   usersContract(subject);
+  rolesContract(subject);
   codesContract(subject);
   tokensContract(subject);
   signingKeysContract(subject);

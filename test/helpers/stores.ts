@@ -164,6 +164,10 @@ const TABLES: Record<keyof Database, true> = {
   sessions: true,
   login_transactions: true,
   login_tickets: true,
+  roles: true,
+  role_permissions: true,
+  user_roles: true,
+  user_permissions: true,
 };
 
 /**

@@ -2,6 +2,7 @@ import type { AuthorizationCodeStore, LoginCodeStore } from './store/codes.ts';
 import type { ApplicationStore, ConnectionStore, SettingsStore } from './store/configuration.ts';
 import type { PurgeStore } from './store/housekeeping.ts';
 import type { DevInboxStore, OutboxStore } from './store/messages.ts';
+import type { RoleStore } from './store/roles.ts';
 import type { SigningKeyStore } from './store/signing-keys.ts';
 import type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
 import type { UserStore } from './store/users.ts';
@@ -15,6 +16,7 @@ export type {
 } from './store/configuration.ts';
 export type { PurgeBefore, PurgeStore } from './store/housekeeping.ts';
 export type { DevInboxStore, OutboxMessagePatch, OutboxStore } from './store/messages.ts';
+export type { Listed, RoleStore, RoleUpdate, Slice } from './store/roles.ts';
 export type { SigningKeyStore } from './store/signing-keys.ts';
 export type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
 export type { IdentifierField, NewUser, UserPatch, UserStore } from './store/users.ts';
@@ -43,6 +45,7 @@ export interface Store
     ApplicationStore,
     ConnectionStore,
     UserStore,
+    RoleStore,
     LoginCodeStore,
     AuthorizationCodeStore,
     RefreshTokenStore,

@@ -5,6 +5,7 @@ import * as hostedLogin from './0003_hosted_login.ts';
 import * as housekeeping from './0004_housekeeping.ts';
 import * as keyRotation from './0005_key_rotation.ts';
 import * as codeReuse from './0006_code_reuse.ts';
+import * as roles from './0010_roles.ts';
 
 /**
  * The schema's migrations in the order they run, shared by SQLite and PostgreSQL: only types both
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0004_housekeeping': housekeeping,
   '0005_key_rotation': keyRotation,
   '0006_code_reuse': codeReuse,
+  '0010_roles': roles,
 };
 
 export const migrationProvider: MigrationProvider = {
