@@ -32,10 +32,15 @@ export function issueManagementToken(
 }
 
 /**
- * Checks a Management API bearer token and that it carries `scope`. A missing or bad token is 401,
- * a good token without the scope is 403, as Auth0 answers.
+ * Checks a Management API bearer token and that it carries `scope` (or, given several, any one of
+ * them: Auth0 lists e.g. `update:roles` and `create:role_members` for one route, either enough).
+ * A missing or bad token is 401, a good token without the scope is 403, as Auth0 answers.
  */
-export async function authoriseManagement(ctx: Context, authorization: string | undefined, scope: string) {
+export async function authoriseManagement(
+  ctx: Context,
+  authorization: string | undefined,
+  scope: string | readonly string[],
+) {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
   let scopes: string[];
@@ -54,6 +59,11 @@ export async function authoriseManagement(ctx: Context, authorization: string | 
   } catch {
     throw new AuthError(401, 'unauthorized', 'Invalid or expired token');
   }
-  if (!scopes.includes(scope))
-    throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${scope}`);
+  const accepted = typeof scope === 'string' ? [scope] : scope;
+  if (!accepted.some((s) => scopes.includes(s)))
+    throw new AuthError(
+      403,
+      'insufficient_scope',
+      `Insufficient scope, expected any of: ${accepted.join(',')}`,
+    );
 }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Context } from '../../../core/context.ts';
 import { declareErrorFamily, MANAGEMENT } from '../../error-families.ts';
+import { resourceServerRoutes } from './resource-servers.ts';
+import { roleRoutes } from './roles.ts';
 import { userRoutes } from './users.ts';
 
 /** The OpenAPI security scheme of the Management API's bearer tokens (declared in app.ts). */
@@ -26,4 +28,6 @@ export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = asy
     };
   });
   await app.register(userRoutes, { ctx }); // /api/v2/users*, /api/users
+  await app.register(roleRoutes, { ctx }); // /api/v2/roles*, /api/v2/users/{id}/roles|permissions
+  await app.register(resourceServerRoutes, { ctx }); // /api/v2/resource-servers*
 };
