@@ -25,7 +25,7 @@ const managementApp = (client_id: string, management_scopes: string[]) => ({
 });
 
 const config = {
-  apis: [{ identifier: API }],
+  apis: [{ identifier: API, scopes: [{ value: 'read:things' }] }],
   connections: [{ name: 'email', strategy: 'email' }],
   applications: [
     {
@@ -35,7 +35,16 @@ const config = {
       grant_types: [OTP_GRANT],
       access_token_lifetime: LIFETIME,
     },
-    managementApp(MANAGER, ['create:users', 'read:users']),
+    managementApp(MANAGER, [
+      'create:users',
+      'read:users',
+      'update:users',
+      'read:roles',
+      'create:roles',
+      'update:roles',
+      'delete:roles',
+      'read:resource_servers',
+    ]),
     managementApp(READER, ['read:users']),
     managementApp(WRITER, ['create:users']),
   ],
@@ -87,11 +96,65 @@ const PUBLIC: Record<string, string> = {
   'GET /dev/inbox/messages': 'dev inbox JSON; registered only in development/test',
 };
 
+interface Protection {
+  /** The Management API scope the route needs (one of them, where several are accepted). */
+  scope?: string;
+  body?: () => Record<string, unknown>;
+  /** The path to call, where `:id` is not the existing user's id. */
+  path?: () => Promise<string> | string;
+}
+
+const permission = () => ({
+  permissions: [{ resource_server_identifier: API, permission_name: 'read:things' }],
+});
+let roleCount = 0;
+const rolePath =
+  (rest = '') =>
+  () =>
+    `/api/v2/roles/${existingRoleId}${rest}`;
+
 /** Routes that need a bearer token, with the Management API scope each needs (none for userinfo). */
-const PROTECTED: Record<string, { scope?: string; body?: () => Record<string, unknown> }> = {
+const PROTECTED: Record<string, Protection> = {
   'POST /api/v2/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
   'GET /api/v2/users/:id': { scope: 'read:users' },
   'POST /api/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
+  'GET /api/v2/roles': { scope: 'read:roles' },
+  'POST /api/v2/roles': { scope: 'create:roles', body: () => ({ name: `acl role ${++roleCount}` }) },
+  'GET /api/v2/roles/:id': { scope: 'read:roles', path: rolePath() },
+  'PATCH /api/v2/roles/:id': { scope: 'update:roles', path: rolePath(), body: () => ({ description: 'x' }) },
+  'DELETE /api/v2/roles/:id': {
+    scope: 'delete:roles',
+    // Its own role each time, so that the other routes keep theirs.
+    path: async () => `/api/v2/roles/${await newRole()}`,
+  },
+  'GET /api/v2/roles/:id/permissions': { scope: 'read:roles', path: rolePath('/permissions') },
+  'POST /api/v2/roles/:id/permissions': {
+    scope: 'update:roles',
+    path: rolePath('/permissions'),
+    body: permission,
+  },
+  'DELETE /api/v2/roles/:id/permissions': {
+    scope: 'update:roles',
+    path: rolePath('/permissions'),
+    body: permission,
+  },
+  'GET /api/v2/roles/:id/users': { scope: 'read:users', path: rolePath('/users') },
+  'POST /api/v2/roles/:id/users': {
+    scope: 'update:roles',
+    path: rolePath('/users'),
+    body: () => ({ users: [existingUserId] }),
+  },
+  'GET /api/v2/users/:id/roles': { scope: 'read:users' },
+  'POST /api/v2/users/:id/roles': { scope: 'update:users', body: () => ({ roles: [existingRoleId] }) },
+  'DELETE /api/v2/users/:id/roles': { scope: 'update:users', body: () => ({ roles: [existingRoleId] }) },
+  'GET /api/v2/users/:id/permissions': { scope: 'read:users' },
+  'POST /api/v2/users/:id/permissions': { scope: 'update:users', body: permission },
+  'DELETE /api/v2/users/:id/permissions': { scope: 'update:users', body: permission },
+  'GET /api/v2/resource-servers': { scope: 'read:resource_servers' },
+  'GET /api/v2/resource-servers/:id': {
+    scope: 'read:resource_servers',
+    path: () => `/api/v2/resource-servers/${encodeURIComponent(API)}`,
+  },
   'GET /userinfo': {},
   'POST /userinfo': {},
 };
@@ -99,6 +162,17 @@ const PROTECTED: Record<string, { scope?: string; body?: () => Record<string, un
 let server: TestServer;
 let victim = '';
 let existingUserId = '';
+let existingRoleId = '';
+
+async function newRole(): Promise<string> {
+  const made = await server.post(
+    '/api/v2/roles',
+    { name: `acl role ${++roleCount}` },
+    { headers: { authorization: `Bearer ${await clientToken(MANAGER)}` } },
+  );
+  expect(made.status).toBe(200);
+  return made.body.id as string;
+}
 
 /** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
 function routesOf(printed: string): string[] {
@@ -129,6 +203,9 @@ async function userToken(email: string, extra: Record<string, string>): Promise<
   return answer.body.access_token as string;
 }
 
+/** A user per route: each identifier may start only so many logins an hour. */
+const who = (route: string) => route.replace(/\W+/g, '-').slice(1, 40).toLowerCase();
+
 /** A token shaped exactly like a good Management token, signed by a key the server never saw. */
 async function foreignToken(): Promise<string> {
   const jwks = (await server.get<{ keys: { kid: string }[] }>('/.well-known/jwks.json')).body;
@@ -144,13 +221,21 @@ async function foreignToken(): Promise<string> {
     .sign(privateKey);
 }
 
-function call(route: string, authorization: string | undefined): Promise<Answer> {
-  const [method, pattern] = route.split(' ') as [string, string];
-  const path = pattern.replace(':id', encodeURIComponent(existingUserId));
+async function pathOf(route: string): Promise<string> {
+  const custom = PROTECTED[route]?.path;
+  if (custom) return custom();
+  return (route.split(' ')[1] as string).replace(':id', encodeURIComponent(existingUserId));
+}
+
+async function call(route: string, authorization: string | undefined): Promise<Answer> {
+  const method = route.split(' ')[0] as string;
+  const path = await pathOf(route);
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
   const body = PROTECTED[route]?.body?.();
   if (method === 'GET') return server.get(path, headers);
-  return server.post(path, body ?? {}, { headers });
+  if (method === 'POST') return server.post(path, body ?? {}, { headers });
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return server.request(path, { method, headers, body: body && JSON.stringify(body) });
 }
 
 function expectRefused(route: string, answer: Answer, what: string, status?: number): void {
@@ -180,6 +265,7 @@ beforeAll(async () => {
   );
   expect(created.status).toBe(201);
   existingUserId = created.body.user_id as string;
+  existingRoleId = await newRole();
 });
 
 afterAll(() => server.close());
@@ -213,7 +299,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
       ['a foreign key', `Bearer ${await foreignToken()}`, 401],
       [
         'another audience (a user API token)',
-        `Bearer ${await userToken('acl.api.user@example.com', { audience: API, scope: 'read:things' })}`,
+        `Bearer ${await userToken(`acl.api.${who(route)}@example.com`, { audience: API, scope: 'read:things' })}`,
         401,
       ],
     ];
@@ -221,7 +307,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
       // A user's own userinfo token must not open the Management API either.
       bad.push([
         'a user userinfo token',
-        `Bearer ${await userToken('acl.oidc.user@example.com', { scope: 'openid profile email' })}`,
+        `Bearer ${await userToken(`acl.oidc.${who(route)}@example.com`, { scope: 'openid profile email' })}`,
         401,
       ]);
       const lacking = scope === 'read:users' ? WRITER : READER;
@@ -232,7 +318,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
     }
     const expiring = management
       ? await clientToken(MANAGER)
-      : await userToken('acl.expiring@example.com', { scope: 'openid profile email' });
+      : await userToken(`acl.expiring.${who(route)}@example.com`, { scope: 'openid profile email' });
     // The same token works before it expires, so the refusal below is its age alone.
     expect((await call(route, `Bearer ${expiring}`)).status).toBeLessThan(300);
     if (route.startsWith('POST /api')) victim = victim.replace('acl.', 'acl.second.');
@@ -258,8 +344,7 @@ describe.each(Object.keys(PROTECTED))('%s', (route) => {
 
   it('answers HEAD like GET: refused without a token', async () => {
     if (!route.startsWith('GET ')) return;
-    const path = (route.split(' ')[1] as string).replace(':id', existingUserId);
-    const answer = await server.request(path, { method: 'HEAD' });
+    const answer = await server.request(await pathOf(route), { method: 'HEAD' });
     expect(answer.status).toBe(401);
   });
 });
