@@ -93,6 +93,25 @@ export const ApiSchema = Type.Object(
       ),
       { default: [], maxItems: 1000 },
     ),
+    /**
+     * Role-based access control (Auth0's "Enable RBAC"): a user's token for this API carries only
+     * the scopes asked for that the user holds as permissions, through roles or directly.
+     */
+    enforce_policies: Type.Boolean({ default: false }),
+    /**
+     * The access token's profile: `access_token` (Auth0's), `rfc9068_profile` (RFC 9068: `client_id`
+     * and `jti` instead of `azp`); the `_authz` forms add the `permissions` claim, which needs
+     * `enforce_policies`.
+     */
+    token_dialect: Type.Union(
+      [
+        Type.Literal('access_token'),
+        Type.Literal('access_token_authz'),
+        Type.Literal('rfc9068_profile'),
+        Type.Literal('rfc9068_profile_authz'),
+      ],
+      { default: 'access_token' },
+    ),
   },
   { additionalProperties: false },
 );

@@ -149,6 +149,11 @@ function checkReferences(config: Config, source: string): void {
         `apis.${i}.identifier: ${api.identifier} is the Management API, which only client_credentials may use`,
       );
     }
+    if (api.token_dialect.endsWith('_authz') && !api.enforce_policies) {
+      problems.push(
+        `apis.${i}.token_dialect: ${api.token_dialect} adds the user's permissions to the token, which needs enforce_policies: true (RBAC)`,
+      );
+    }
   });
   problems.push(...trustProxyProblems(config.trust_proxy));
   const pow = config.proof_of_work;

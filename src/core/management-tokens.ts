@@ -49,7 +49,11 @@ export async function authoriseManagement(
   const caller = await managementCaller(ctx, authorization);
   const wanted = typeof scope === 'string' ? [scope] : scope;
   if (!wanted.some((s) => caller.scopes.includes(s)))
-    throw new AuthError(403, 'insufficient_scope', `Insufficient scope, expected: ${wanted.join(' or ')}`);
+    throw new AuthError(
+      403,
+      'insufficient_scope',
+      `Insufficient scope, expected any of: ${wanted.join(',')}`,
+    );
   return caller;
 }
 

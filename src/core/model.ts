@@ -243,3 +243,30 @@ export interface LogEvent {
   user_agent: string | null;
   details: Record<string, unknown>;
 }
+/** A role (Auth0's RBAC): a named set of API permissions given to users. */
+export interface Role {
+  /** `rol_` and 16 letters or digits. */
+  id: string;
+  name: string;
+  description: string;
+  created_at: number;
+}
+
+/** A permission: one scope an API defines, named by the API's identifier and the scope's value. */
+export interface PermissionRef {
+  resource_server_identifier: string;
+  permission_name: string;
+}
+
+/** Where a user's permission comes from: a role of theirs, or given to them directly. */
+export type PermissionSource =
+  | { source_type: 'DIRECT' }
+  | { source_type: 'ROLE'; role_id: string; role_name: string };
+
+/** A permission a user holds, with every way they hold it. */
+export interface UserPermission extends PermissionRef {
+  sources: PermissionSource[];
+}
+
+/** The members of a role as its listing shows them. */
+export type RoleMember = Pick<User, 'user_id' | 'email' | 'name' | 'picture'>;

@@ -2,7 +2,9 @@ import { EncryptJWT, type JWTPayload, jwtDecrypt, jwtVerify } from 'jose';
 import { hashSecret } from './codes.ts';
 import type { Context } from './context.ts';
 import { AuthError, accessDenied, invalidRequest } from './errors.ts';
-import type { Application, User } from './model.ts';
+import type { Api, Application, User } from './model.ts';
+import { applyPolicies, type PolicyOutcome } from './rbac.ts';
+import { findApi } from './resource-servers.ts';
 import { signWithSecret } from './signing-key-material.ts';
 import { profileClaims } from './users.ts';
 
@@ -10,7 +12,7 @@ import { profileClaims } from './users.ts';
 export interface Grant {
   app: Application;
   user: User;
-  /** Space-separated scopes, already filtered by `grantedScope`. */
+  /** Space-separated scopes, already filtered by `grantedScope`; an API's RBAC applies at issue. */
   scope: string;
   audience: string | null;
   nonce: string | null;
@@ -69,13 +71,19 @@ export function resolveAudience(ctx: Context, audience: unknown): string | null 
 
 /** Turns a grant into tokens: one signature for the id_token, an encrypted access token unless an API asked. */
 export async function issueTokens(ctx: Context, grant: Grant): Promise<TokenSet> {
-  const { app, scope, audience } = grant;
+  const { app, audience } = grant;
   const now = Math.floor(ctx.clock.now() / 1000);
+  const api = findApi(ctx, audience);
+  // The refresh token keeps the scope as granted before RBAC, so that each refresh checks the
+  // user's permissions again (those given since count, those taken away are gone).
+  const policy: PolicyOutcome = api?.enforce_policies
+    ? await applyPolicies(ctx, api, grant.user.user_id, grant.scope)
+    : { scope: grant.scope };
+  const scope = policy.scope;
   const scopes = scope.split(' ');
-  const accessLifetime =
-    ctx.config.apis.find((a) => a.identifier === audience)?.token_lifetime ?? app.access_token_lifetime;
+  const accessLifetime = api?.token_lifetime ?? app.access_token_lifetime;
   const set: TokenSet = {
-    access_token: await accessToken(ctx, grant, now, accessLifetime),
+    access_token: await accessToken(ctx, grant, policy, api, now, accessLifetime),
     scope,
     expires_in: accessLifetime,
     token_type: 'Bearer',
@@ -105,12 +113,21 @@ async function idToken(ctx: Context, grant: Grant, now: number, scopes: string[]
   return ctx.keys.sign(claims, undefined, app.id_token_signing_alg === 'ES256' ? 'ES256' : 'RS256');
 }
 
-async function accessToken(ctx: Context, grant: Grant, now: number, lifetime: number): Promise<string> {
-  const { app, user, scope, audience } = grant;
+async function accessToken(
+  ctx: Context,
+  grant: Grant,
+  { scope, permissions }: PolicyOutcome,
+  api: Api | undefined,
+  now: number,
+  lifetime: number,
+): Promise<string> {
+  const { app, user, audience } = grant;
   if (audience !== null) {
     const userinfo = `${ctx.config.issuer}userinfo`;
     const aud =
       scope.split(' ').includes('openid') && audience !== userinfo ? [audience, userinfo] : audience;
+    // RFC 9068's profile names the client `client_id` and gives each token a `jti`.
+    const rfc9068 = api?.token_dialect.startsWith('rfc9068') === true;
     return ctx.keys.sign(
       {
         iss: ctx.config.issuer,
@@ -119,7 +136,14 @@ async function accessToken(ctx: Context, grant: Grant, now: number, lifetime: nu
         iat: now,
         exp: now + lifetime,
         scope,
-        azp: app.client_id,
+        ...(rfc9068
+          ? {
+              client_id: app.client_id,
+              jti: ctx.random.hex(16),
+              auth_time: Math.floor(grant.authTime / 1000),
+            }
+          : { azp: app.client_id }),
+        ...(permissions !== undefined && { permissions }),
       },
       'at+jwt',
     );
@@ -190,7 +214,7 @@ export async function readAccessToken(ctx: Context, token: string): Promise<Acce
     return {
       sub: String(payload.sub),
       scope: String(payload.scope ?? ''),
-      client_id: String(payload.azp),
+      client_id: String(payload.azp ?? payload.client_id),
       aud,
     };
   } catch {

@@ -13,6 +13,7 @@ import { purgeStore } from './housekeeping.ts';
 import { logStore } from './logs.ts';
 import { devInboxStore, outboxStore } from './messages.ts';
 import { type MigrationSetup, migrateToLatest } from './migrator.ts';
+import { roleStore } from './roles.ts';
 import { signingKeyStore } from './signing-keys.ts';
 import type { Database } from './tables.ts';
 import { loginTicketStore, refreshTokenStore, sessionStore } from './tokens.ts';
@@ -49,6 +50,7 @@ export function kyselyStore(db: Kysely<Database>, options: KyselyStoreOptions = 
     ...applicationStore(db, options.applicationCodec, options.configCacheMs),
     ...connectionStore(db, options.connectionCodec, options.configCacheMs),
     ...userStore(db),
+    ...roleStore(db),
     ...loginCodeStore(db),
     ...authorizationCodeStore(db),
     ...refreshTokenStore(db),

@@ -7,7 +7,9 @@ import type {
   LoginTicket,
   OutboxAttempt,
   OutboxMessage,
+  PermissionRef,
   RefreshToken,
+  Role,
   Session,
   SigningKey,
   User,
@@ -40,6 +42,10 @@ export interface Database {
   login_transactions: { id: string; expires_at: number };
   login_tickets: LoginTicket;
   log_events: LogEventRow;
+  roles: Role;
+  role_permissions: PermissionRef & { role_id: string };
+  user_roles: { user_id: string; role_id: string };
+  user_permissions: PermissionRef & { user_id: string };
 }
 
 /** A boolean column: 1 for true, 0 for false. */

@@ -3,7 +3,8 @@ import type { Database } from './tables.ts';
 
 /**
  * Deletes a user with everything that could still log them in or keep them logged in (pending
- * codes for their identifiers, authorization codes, login tickets, sessions, refresh tokens), in
+ * codes for their identifiers, authorization codes, login tickets, sessions, refresh tokens) and their
+ * roles and permissions, in
  * one transaction: no grant outlives the user, and a failure leaves the user as they were.
  */
 export function deleteUserAndGrants(db: Kysely<Database>, userId: string): Promise<boolean> {
@@ -22,7 +23,14 @@ export function deleteUserAndGrants(db: Kysely<Database>, userId: string): Promi
         .where('identifier', 'in', identifiers)
         .execute();
     }
-    for (const table of ['authorization_codes', 'login_tickets', 'sessions', 'refresh_tokens'] as const)
+    for (const table of [
+      'authorization_codes',
+      'login_tickets',
+      'sessions',
+      'refresh_tokens',
+      'user_roles',
+      'user_permissions',
+    ] as const)
       await trx.deleteFrom(table).where('user_id', '=', userId).execute();
     return true;
   });

@@ -8,6 +8,7 @@ import { housekeepingContract } from './store/housekeeping.ts';
 import { lifecycleContract, schemaChurnContract } from './store/lifecycle.ts';
 import { logsContract } from './store/logs.ts';
 import { messagesContract } from './store/messages.ts';
+import { rolesContract } from './store/roles.ts';
 import { signingKeysContract } from './store/signing-keys.ts';
 import { tokensContract } from './store/tokens.ts';
 import { userAdminContract } from './store/user-admin.ts';
@@ -24,6 +25,7 @@ describe.each(storeKinds())('Store on $name', (kind) => {
   configurationContract(subject);
   usersContract(subject);
   userAdminContract(subject);
+  rolesContract(subject);
   codesContract(subject);
   tokensContract(subject);
   signingKeysContract(subject);

@@ -17,7 +17,9 @@ const RUNS = 150;
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
 
 const config = {
-  apis: [{ identifier: 'https://api.example.com/' }],
+  apis: [
+    { identifier: 'https://api.example.com/', enforce_policies: true, scopes: [{ value: 'read:things' }] },
+  ],
   applications: [
     {
       client_id: PUBLIC,
@@ -32,7 +34,14 @@ const config = {
       name: 'Fuzz Management',
       app_type: 'non_interactive',
       grant_types: ['client_credentials'],
-      management_scopes: ['create:users', 'read:users'],
+      management_scopes: [
+        'create:users',
+        'read:users',
+        'update:users',
+        'read:roles',
+        'create:roles',
+        'update:roles',
+      ],
     },
   ],
   connections: [
@@ -135,6 +144,33 @@ const endpoints: Endpoint[] = [
   },
   { method: 'GET', path: '/callback', input: 'query', page: true, base: { code: 'x', state: 'y' } },
   { method: 'GET', path: '/api/v2/users/', input: 'path', bearer: true, base: {} },
+  { method: 'POST', path: '/api/v2/roles', input: 'body', bearer: true, base: { name: 'fuzz role' } },
+  {
+    method: 'GET',
+    path: '/api/v2/roles',
+    input: 'query',
+    bearer: true,
+    base: { name_filter: 'f', page: '0' },
+  },
+  { method: 'GET', path: '/api/v2/roles/', input: 'path', bearer: true, base: {} },
+  {
+    method: 'POST',
+    path: '/api/v2/roles/rol_0000000000000000/permissions',
+    input: 'body',
+    bearer: true,
+    base: {
+      permissions: [
+        { resource_server_identifier: 'https://api.example.com/', permission_name: 'read:things' },
+      ],
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/v2/users/email%7Cnobody/roles',
+    input: 'body',
+    bearer: true,
+    base: { roles: ['rol_0000000000000000'] },
+  },
   { method: 'GET', path: '/ui/', input: 'path', page: true, base: {} },
 ];
 

@@ -165,6 +165,10 @@ const TABLES: Record<keyof Database, true> = {
   login_transactions: true,
   login_tickets: true,
   log_events: true,
+  roles: true,
+  role_permissions: true,
+  user_roles: true,
+  user_permissions: true,
 };
 
 /**

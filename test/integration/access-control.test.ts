@@ -27,7 +27,7 @@ const managementApp = (client_id: string, management_scopes: string[]) => ({
 });
 
 const config = {
-  apis: [{ identifier: API }],
+  apis: [{ identifier: API, scopes: [{ value: 'read:things' }] }],
   // Every route logs the same users in again: the per-identifier start limit is not under test here.
   connections: [
     { name: 'email', strategy: 'email', options: { start_limits: { per_identifier: { points: 1000 } } } },
@@ -51,6 +51,11 @@ const config = {
       'delete:refresh_tokens',
       'read:logs',
       ...CONFIGURATION_SCOPES,
+      'read:roles',
+      'create:roles',
+      'update:roles',
+      'delete:roles',
+      'read:resource_servers',
     ]),
     managementApp(READER, ['read:users']),
     managementApp(WRITER, ['create:users']),
@@ -112,11 +117,20 @@ const PUBLIC: Record<string, string> = {
 interface Protected {
   scope?: string;
   body?: () => Record<string, unknown>;
-  path?: () => Promise<string>;
+  path?: () => Promise<string> | string;
   /** The `:id` to call it with, when not the existing user's. */
   id?: () => string;
   answers?: number;
 }
+
+const permission = () => ({
+  permissions: [{ resource_server_identifier: API, permission_name: 'read:things' }],
+});
+let roleCount = 0;
+const rolePath =
+  (rest = '') =>
+  () =>
+    `/api/v2/roles/${existingRoleId}${rest}`;
 
 const PROTECTED: Record<string, Protected> = {
   'POST /api/v2/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
@@ -169,6 +183,43 @@ const PROTECTED: Record<string, Protected> = {
   'DELETE /api/v2/clients/:id': { scope: 'delete:clients', id: () => made.doomedClient },
   'POST /api/v2/clients/:id/rotate-secret': { scope: 'update:client_keys', id: () => made.client },
   'POST /api/users': { scope: 'create:users', body: () => ({ connection: 'email', email: victim }) },
+  'GET /api/v2/roles': { scope: 'read:roles' },
+  'POST /api/v2/roles': { scope: 'create:roles', body: () => ({ name: `acl role ${++roleCount}` }) },
+  'GET /api/v2/roles/:id': { scope: 'read:roles', path: rolePath() },
+  'PATCH /api/v2/roles/:id': { scope: 'update:roles', path: rolePath(), body: () => ({ description: 'x' }) },
+  'DELETE /api/v2/roles/:id': {
+    scope: 'delete:roles',
+    // Its own role each time, so that the other routes keep theirs.
+    path: async () => `/api/v2/roles/${await newRole()}`,
+  },
+  'GET /api/v2/roles/:id/permissions': { scope: 'read:roles', path: rolePath('/permissions') },
+  'POST /api/v2/roles/:id/permissions': {
+    scope: 'update:roles',
+    path: rolePath('/permissions'),
+    body: permission,
+  },
+  'DELETE /api/v2/roles/:id/permissions': {
+    scope: 'update:roles',
+    path: rolePath('/permissions'),
+    body: permission,
+  },
+  'GET /api/v2/roles/:id/users': { scope: 'read:users', path: rolePath('/users') },
+  'POST /api/v2/roles/:id/users': {
+    scope: 'update:roles',
+    path: rolePath('/users'),
+    body: () => ({ users: [existingUserId] }),
+  },
+  'GET /api/v2/users/:id/roles': { scope: 'read:users' },
+  'POST /api/v2/users/:id/roles': { scope: 'update:users', body: () => ({ roles: [existingRoleId] }) },
+  'DELETE /api/v2/users/:id/roles': { scope: 'update:users', body: () => ({ roles: [existingRoleId] }) },
+  'GET /api/v2/users/:id/permissions': { scope: 'read:users' },
+  'POST /api/v2/users/:id/permissions': { scope: 'update:users', body: permission },
+  'DELETE /api/v2/users/:id/permissions': { scope: 'update:users', body: permission },
+  'GET /api/v2/resource-servers': { scope: 'read:resource_servers' },
+  'GET /api/v2/resource-servers/:id': {
+    scope: 'read:resource_servers',
+    path: () => `/api/v2/resource-servers/${encodeURIComponent(API)}`,
+  },
   'GET /userinfo': {},
   'POST /userinfo': {},
 };
@@ -188,6 +239,18 @@ let victim = '';
 let existingUserId = '';
 /** Connections and clients (made through the API) the routes on them name. */
 const made = { connection: '', doomedConnection: '', client: '', doomedClient: '' };
+
+let existingRoleId = '';
+
+async function newRole(): Promise<string> {
+  const answer = await server.post(
+    '/api/v2/roles',
+    { name: `acl role ${++roleCount}` },
+    { headers: { authorization: `Bearer ${await clientToken(MANAGER)}` } },
+  );
+  expect(answer.status).toBe(200);
+  return answer.body.id as string;
+}
 
 /** `METHOD path` for every route the router holds (HEAD is Fastify's twin of each GET). */
 function routesOf(printed: string): string[] {
@@ -286,6 +349,7 @@ beforeAll(async () => {
     made[key] = (
       await server.post('/api/v2/clients', { name: key, app_type: 'regular_web' }, { headers: manage })
     ).body.client_id as string;
+  existingRoleId = await newRole();
 });
 
 afterAll(() => server.close());

@@ -328,7 +328,7 @@ describe.each(kinds)('Management API users on $name', (kind) => {
       expect(scopeless.body).toEqual({
         statusCode: 403,
         error: 'Forbidden',
-        message: expect.stringMatching(/Insufficient scope, expected: \w+:users/),
+        message: expect.stringMatching(/Insufficient scope, expected any of: \w+:users/),
         errorCode: 'insufficient_scope',
       });
     });

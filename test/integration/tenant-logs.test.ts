@@ -256,7 +256,7 @@ describe.each(kinds)('the tenant log on $name', (kind) => {
     expect(unscoped.status).toBe(403);
     expect(unscoped.body).toMatchObject({
       statusCode: 403,
-      message: 'Insufficient scope, expected: read:logs',
+      message: 'Insufficient scope, expected any of: read:logs',
     });
     expect((await server.get('/api/v2/logs/x', bearer(reader))).status).toBe(403);
     expect((await server.get('/api/v2/users/sms%7C1/logs', bearer(reader))).status).toBe(403);

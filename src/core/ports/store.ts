@@ -3,6 +3,7 @@ import type { ApplicationStore, ConnectionStore, SettingsStore } from './store/c
 import type { PurgeStore } from './store/housekeeping.ts';
 import type { LogStore } from './store/logs.ts';
 import type { DevInboxStore, OutboxStore } from './store/messages.ts';
+import type { RoleStore } from './store/roles.ts';
 import type { SigningKeyStore } from './store/signing-keys.ts';
 import type { LoginTicketStore, RefreshTokenStore, SessionStore } from './store/tokens.ts';
 import type { UserStore } from './store/users.ts';
@@ -19,6 +20,7 @@ export type { PurgeBefore, PurgeStore } from './store/housekeeping.ts';
 export type { LogFilter, LogSearch, LogSearchField, LogStore } from './store/logs.ts';
 export { LOG_SEARCH_FIELDS } from './store/logs.ts';
 export type { DevInboxStore, OutboxMessagePatch, OutboxStore } from './store/messages.ts';
+export type { Listed, RoleStore, RoleUpdate, Slice } from './store/roles.ts';
 export type { SigningKeyStore } from './store/signing-keys.ts';
 export type {
   CheckpointPage,
@@ -60,6 +62,7 @@ export interface Store
     ApplicationStore,
     ConnectionStore,
     UserStore,
+    RoleStore,
     LoginCodeStore,
     AuthorizationCodeStore,
     RefreshTokenStore,

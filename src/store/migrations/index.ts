@@ -8,6 +8,7 @@ import * as codeReuse from './0006_code_reuse.ts';
 import * as logs from './0007_logs.ts';
 import * as userSearch from './0008_user_search.ts';
 import * as connectionIds from './0009_connection_ids.ts';
+import * as roles from './0010_roles.ts';
 
 /**
  * The schema's migrations in the order they run, shared by SQLite and PostgreSQL: only types both
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0007_logs': logs,
   '0008_user_search': userSearch,
   '0009_connection_ids': connectionIds,
+  '0010_roles': roles,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -122,8 +122,19 @@ export function userAdminContract(subject: StoreUnderTest): void {
           refreshToken({ id: `rt${n}`, token_hash: `rth${n}`, family_id: `f${n}`, user_id: `email|${n}` }),
         );
       }
+      await store.createRole({ id: 'rol_deleted0000001', name: 'reader', description: '', created_at: NOW });
+      await store.assignRoles(['email|1', 'email|2'], ['rol_deleted0000001']);
+      await store.addUserPermissions('email|1', [
+        { resource_server_identifier: 'https://api.example.com/', permission_name: 'read:things' },
+      ]);
       expect(await store.deleteUser('email|1')).toBe(true);
       expect(await store.deleteUser('email|1')).toBe(false);
+      // Their roles and permissions went with them: a user made again with the id holds none.
+      await store.createUser(user(1));
+      expect((await store.listUserRoles('email|1', { offset: 0, limit: 10 })).total).toBe(0);
+      expect((await store.listUserPermissions('email|1', { offset: 0, limit: 10 })).total).toBe(0);
+      expect((await store.listUserRoles('email|2', { offset: 0, limit: 10 })).total).toBe(1);
+      await store.deleteUser('email|1');
       expect(await store.getUser('email|1')).toBeUndefined();
       expect(await store.findSession('st1')).toBeUndefined();
       expect(await store.findRefreshToken('rth1')).toBeUndefined();

@@ -6,6 +6,8 @@ import { clientRoutes } from './clients.ts';
 import { connectionRoutes } from './connections.ts';
 import { logRoutes } from './logs.ts';
 import { refreshTokenRoutes } from './refresh-tokens.ts';
+import { resourceServerRoutes } from './resource-servers.ts';
+import { roleRoutes } from './roles.ts';
 import { sessionRoutes } from './sessions.ts';
 import { userRoutes } from './users.ts';
 
@@ -51,4 +53,6 @@ export const managementRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = asy
   await app.register(logRoutes, { ctx }); // /api/v2/logs*, /api/v2/users/:id/logs
   await app.register(connectionRoutes, { ctx }); // /api/v2/connections*
   await app.register(clientRoutes, { ctx }); // /api/v2/clients*
+  await app.register(roleRoutes, { ctx }); // /api/v2/roles*, /api/v2/users/{id}/roles|permissions
+  await app.register(resourceServerRoutes, { ctx }); // /api/v2/resource-servers*
 };
