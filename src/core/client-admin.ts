@@ -98,10 +98,20 @@ export async function deleteClientByAdmin(ctx: Context, clientId: string): Promi
   await ctx.store.deleteClientCodes(clientId);
 }
 
-/** `POST /api/v2/clients/{id}/rotate-secret`: a new secret at once; the old one stops working. */
-export async function rotateClientSecret(ctx: Context, clientId: string): Promise<Application> {
+/**
+ * `POST /api/v2/clients/{id}/rotate-secret`: a new secret at once; the old one stops working. The
+ * new secret is the client's power: for a client with Management API scopes, the caller needs what
+ * granting those scopes needs (`update:client_grants` and every one of them), so that no token
+ * gets a stronger client's secret with `update:client_keys` alone.
+ */
+export async function rotateClientSecret(
+  ctx: Context,
+  caller: ManagementCaller,
+  clientId: string,
+): Promise<Application> {
   const stored = await getClientByAdmin(ctx, clientId);
   assertApiOwnsApplication(ctx, clientId);
+  guardManagementScopes(caller, [], stored.management_scopes);
   if (stored.client_secret === undefined)
     throw new AuthError(
       400,

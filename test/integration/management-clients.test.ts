@@ -15,6 +15,7 @@ import { OTP_GRANT, TestServer } from '../helpers/server.ts';
 const MANAGER = 'client-manager-0001';
 const READER = 'client-reader-0001';
 const LIMITED = 'client-limited-0001';
+const KEYS = 'client-keys-only-0001';
 const DECLARED = 'client-declared-0001';
 
 let server: TestServer;
@@ -52,6 +53,7 @@ beforeAll(async () => {
         managementApp(MANAGER, CONFIGURATION_SCOPES),
         managementApp(READER, ['read:clients']),
         managementApp(LIMITED, ['create:clients', 'update:clients', 'read:clients']),
+        managementApp(KEYS, ['update:client_keys']),
       ],
     },
   });
@@ -227,6 +229,33 @@ describe('management_scopes', () => {
     const token = await server.managementToken(plain.client_id as string, plain.client_secret as string);
     expect((await call('GET', '/api/v2/clients', undefined, token)).status).toBe(200);
     managementError(await call('POST', '/api/v2/clients', body, token), 403);
+  });
+
+  it("cannot be taken by rotating a stronger client's secret with update:client_keys alone", async () => {
+    const strong = await create({
+      name: 'Strong machine',
+      app_type: 'non_interactive',
+      grant_types: ['client_credentials'],
+      management_scopes: ['read:clients', 'update:client_grants'],
+    });
+    const keysOnly = await server.managementToken(KEYS, MANAGER_SECRET);
+    const refused = managementError(
+      await call('POST', `/api/v2/clients/${strong.client_id}/rotate-secret`, undefined, keysOnly),
+      403,
+    );
+    expect(JSON.stringify(refused)).not.toContain('client_secret');
+    // The old secret still works: nothing was rotated.
+    await server.managementToken(strong.client_id as string, strong.client_secret as string);
+    // A client without Management API scopes is rotated with update:client_keys alone.
+    const plain = await create({ name: 'Plain web', app_type: 'regular_web', callbacks: [] });
+    const rotated = await call(
+      'POST',
+      `/api/v2/clients/${plain.client_id}/rotate-secret`,
+      undefined,
+      keysOnly,
+    );
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    secrets.push(rotated.body.client_secret as string);
   });
 });
 

@@ -125,8 +125,8 @@ export const clientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }> = async (
     '/api/v2/clients/:id/rotate-secret',
     { schema: { params: byId, response: { 200: ClientBody } } },
     async (request) => {
-      await authoriseManagement(ctx, request.headers.authorization, 'update:client_keys');
-      return withSecret(await rotateClientSecret(ctx, request.params.id));
+      const caller = await authoriseManagement(ctx, request.headers.authorization, 'update:client_keys');
+      return withSecret(await rotateClientSecret(ctx, caller, request.params.id));
     },
   );
 };
