@@ -110,7 +110,14 @@ function checked(ctx: Context, record: Record<string, unknown>): Connection {
   return connection;
 }
 
-/** New options with the stored credentials they leave out, where the same provider reads them. */
+/** Settings that say where a provider sends its credentials: `twilio_base_url`, `host`, `port`... */
+const DESTINATION = /(^|_)(url|host|port|domain)$/;
+
+/**
+ * New options with the stored credentials they leave out, where the same provider reads them at
+ * the same address. A PATCH that points the provider somewhere else (its base URL, host or port)
+ * must send the credential again: a stored one is never sent to an address the caller chose.
+ */
 function keepCredentials(ctx: Context, stored: Connection, options: Record<string, unknown>) {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
   for (const key of ctx.delivery.credentialKeys(stored)) {
@@ -119,10 +126,31 @@ function keepCredentials(ctx: Context, stored: Connection, options: Record<strin
     if (given === null) removePath(options, key);
     else if (given === undefined && valueAt(options, block) === valueAt(stored.options, block)) {
       const kept = valueAt(stored.options, key);
-      if (kept !== undefined) setPath(options, key, kept);
+      if (kept === undefined) continue;
+      const moved = movedDestination(stored.options, options, key);
+      if (moved !== undefined)
+        throw invalidBody([
+          `${key}: send it again, since ${moved} changed (a stored credential goes only where it went)`,
+        ]);
+      setPath(options, key, kept);
     }
   }
   return options;
+}
+
+/** The destination setting beside `key` whose new value differs from the stored one, if any. */
+function movedDestination(before: unknown, after: unknown, key: string): string | undefined {
+  const parent = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '';
+  const given = parent ? valueAt(after, parent) : after;
+  const stored = parent ? valueAt(before, parent) : before;
+  if (typeof given !== 'object' || given === null) return undefined;
+  for (const [name, value] of Object.entries(given)) {
+    if (!DESTINATION.test(name) || value === undefined) continue;
+    const was =
+      typeof stored === 'object' && stored !== null ? (stored as Record<string, unknown>)[name] : undefined;
+    if (JSON.stringify(value) !== JSON.stringify(was)) return parent ? `${parent}.${name}` : name;
+  }
+  return undefined;
 }
 
 function valueAt(object: unknown, path: string): unknown {

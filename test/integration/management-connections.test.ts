@@ -193,6 +193,21 @@ describe('provider credentials', () => {
       twilio_token: NEW_TOKEN,
     });
 
+    // Pointed at another address without the token: refused, so that no stored credential goes
+    // where the caller chose; with the token given again, accepted.
+    const moved = await call('PATCH', `/api/v2/connections/${id}`, {
+      options: { ...withoutToken, twilio_base_url: 'http://127.0.0.1:9/' },
+    });
+    expect(managementError(moved, 400).message).toContain('twilio_token');
+    expect((await server.server.ctx.store.getConnectionById(id))?.options).not.toHaveProperty(
+      'twilio_base_url',
+      'http://127.0.0.1:9/',
+    );
+    const movedWithToken = await call('PATCH', `/api/v2/connections/${id}`, {
+      options: { ...withoutToken, twilio_base_url: 'http://127.0.0.1:9/', twilio_token: NEW_TOKEN },
+    });
+    expect(movedWithToken.status, JSON.stringify(movedWithToken.body)).toBe(200);
+
     // null removes it, and then the provider cannot send: refused.
     const removed = await call('PATCH', `/api/v2/connections/${id}`, {
       options: { ...withoutToken, twilio_token: null },
