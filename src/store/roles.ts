@@ -91,11 +91,14 @@ export function roleStore(db: Kysely<Database>): RoleStore {
         .execute();
     },
     async removeRolePermissions(roleId, permissions) {
-      await db
-        .deleteFrom('role_permissions')
-        .where('role_id', '=', roleId)
-        .where((eb) => eb.or(permissions.map((p) => eb.and(pick(p)))))
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        for (const chunk of chunks(permissions))
+          await trx
+            .deleteFrom('role_permissions')
+            .where('role_id', '=', roleId)
+            .where((eb) => eb.or(chunk.map((p) => eb.and(pick(p)))))
+            .execute();
+      });
     },
     async listRolePermissions(roleId, slice) {
       const [rows, count] = await Promise.all([
@@ -189,11 +192,14 @@ export function roleStore(db: Kysely<Database>): RoleStore {
         on conflict do nothing`.execute(db);
     },
     async removeUserPermissions(userId, permissions) {
-      await db
-        .deleteFrom('user_permissions')
-        .where('user_id', '=', userId)
-        .where((eb) => eb.or(permissions.map((p) => eb.and(pick(p)))))
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        for (const chunk of chunks(permissions))
+          await trx
+            .deleteFrom('user_permissions')
+            .where('user_id', '=', userId)
+            .where((eb) => eb.or(chunk.map((p) => eb.and(pick(p)))))
+            .execute();
+      });
     },
     async listUserPermissions(userId, slice) {
       const rows = await db
@@ -286,4 +292,14 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}
+
+/**
+ * A request's permissions in runs of at most 100: one statement's `OR` of them all would go past
+ * SQLite's expression depth (1000) for a list the API accepts.
+ */
+function chunks<T>(items: readonly T[], size = 100): T[][] {
+  const runs: T[][] = [];
+  for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
+  return runs;
 }

@@ -133,6 +133,22 @@ export function rolesContract(subject: StoreUnderTest): void {
       expect((await store.permissionsFor(ada, API)).sort()).toEqual(['read:orders']);
     });
 
+    it('gives and takes 1000 permissions in one call, as the API accepts them', async () => {
+      const { store } = subject;
+      const ada = await user(1);
+      await store.createRole(role(1));
+      const many = Array.from({ length: 1000 }, (_, i) => perm(`p${i}`));
+      await store.addRolePermissions(role(1).id, many);
+      await store.addUserPermissions(ada, many);
+      expect((await store.listRolePermissions(role(1).id, { offset: 0, limit: 1 })).total).toBe(1000);
+      await store.removeRolePermissions(role(1).id, many.slice(0, 999));
+      await store.removeUserPermissions(ada, many);
+      expect((await store.listRolePermissions(role(1).id, { offset: 0, limit: 10 })).items).toEqual([
+        perm('p999'),
+      ]);
+      expect((await store.listUserPermissions(ada, { offset: 0, limit: 10 })).total).toBe(0);
+    });
+
     it("pages a role's members by offset or after a user_id, and deletes assignments with either side", async () => {
       const { store } = subject;
       const users = [await user(3), await user(1), await user(2)];
