@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config/load.ts';
 import { type Config, PASSWORDLESS_OTP_GRANT } from './config/schema.ts';
 import { sendTestMessage } from './core/connection-test.ts';
 import { AuthError } from './core/errors.ts';
-import { issueManagementToken } from './core/management-tokens.ts';
+import { CLI_CLIENT_ID, issueManagementToken } from './core/management-tokens.ts';
 import { MasterKeyError } from './core/secret-box.ts';
 import { templateReport } from './delivery/message.ts';
 import { tuneHeap } from './heap-tuning.ts';
@@ -216,7 +216,7 @@ async function printToken(
   await withTessera(config, async ({ ctx }) => {
     const list = scopes.split(/[ ,]+/).filter((s) => s.length > 0);
     process.stdout.write(
-      `${await issueManagementToken(ctx, 'tessera-cli@clients', 'tessera-cli', list, lifetime)}\n`,
+      `${await issueManagementToken(ctx, `${CLI_CLIENT_ID}@clients`, CLI_CLIENT_ID, list, lifetime)}\n`,
     );
   });
 }

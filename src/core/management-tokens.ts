@@ -2,6 +2,9 @@ import { jwtVerify } from 'jose';
 import type { Context } from './context.ts';
 import { AuthError } from './errors.ts';
 
+/** The `azp` of tokens `tessera token` signs on the server's host: an operator, not an application. */
+export const CLI_CLIENT_ID = 'tessera-cli';
+
 /** The Management API's audience, as Auth0's SDKs ask for it: `<issuer>api/v2/`. */
 export function managementAudience(ctx: Context): string {
   return `${ctx.config.issuer}api/v2/`;
@@ -64,6 +67,7 @@ export async function managementCaller(
 ): Promise<ManagementCaller> {
   const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(authorization ?? '');
   if (!match) throw new AuthError(401, 'unauthorized', 'Missing or malformed Authorization bearer token');
+  let caller: ManagementCaller;
   try {
     const { payload } = await jwtVerify(match[1] as string, ctx.keys.verificationKeys, {
       issuer: ctx.config.issuer,
@@ -75,8 +79,15 @@ export async function managementCaller(
     // never a user's token, whatever its audience and scopes say.
     if (payload.gty !== 'client-credentials' || !String(payload.sub).endsWith('@clients'))
       throw new Error('not a client token');
-    return { clientId: String(payload.azp ?? ''), scopes: String(payload.scope ?? '').split(' ') };
+    caller = { clientId: String(payload.azp ?? ''), scopes: String(payload.scope ?? '').split(' ') };
   } catch {
     throw new AuthError(401, 'unauthorized', 'Invalid or expired token');
   }
+  if (caller.clientId === CLI_CLIENT_ID) return caller;
+  // A token is worth what its application still holds: a deleted application's tokens, or one
+  // that lost client_credentials, stop at once, and a scope taken away is gone from its tokens.
+  const app = await ctx.store.getApplication(caller.clientId);
+  if (!app?.grant_types.includes('client_credentials'))
+    throw new AuthError(401, 'unauthorized', 'Invalid or expired token');
+  return { ...caller, scopes: caller.scopes.filter((scope) => app.management_scopes.includes(scope)) };
 }

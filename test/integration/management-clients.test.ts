@@ -231,6 +231,25 @@ describe('management_scopes', () => {
     managementError(await call('POST', '/api/v2/clients', body, token), 403);
   });
 
+  it('stop reaching the Management API as soon as their client loses a scope or is deleted', async () => {
+    const machine = await create({
+      name: 'Short-lived machine',
+      app_type: 'non_interactive',
+      grant_types: ['client_credentials'],
+      management_scopes: ['read:clients', 'read:connections'],
+    });
+    const token = await server.managementToken(machine.client_id as string, machine.client_secret as string);
+    expect((await call('GET', '/api/v2/connections', undefined, token)).status).toBe(200);
+    const narrowed = await call('PATCH', `/api/v2/clients/${machine.client_id}`, {
+      management_scopes: ['read:clients'],
+    });
+    expect(narrowed.status, JSON.stringify(narrowed.body)).toBe(200);
+    managementError(await call('GET', '/api/v2/connections', undefined, token), 403);
+    expect((await call('GET', '/api/v2/clients', undefined, token)).status).toBe(200);
+    expect((await call('DELETE', `/api/v2/clients/${machine.client_id}`)).status).toBe(204);
+    managementError(await call('GET', '/api/v2/clients', undefined, token), 401);
+  });
+
   it("cannot be taken by rotating a stronger client's secret with update:client_keys alone", async () => {
     const strong = await create({
       name: 'Strong machine',
