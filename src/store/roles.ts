@@ -90,16 +90,14 @@ export function roleStore(db: Kysely<Database>): RoleStore {
         .onConflict((oc) => oc.doNothing())
         .execute();
     },
-    async removeRolePermissions(roleId, permissions) {
-      await db.transaction().execute(async (trx) => {
-        for (const chunk of chunks(permissions))
-          await trx
-            .deleteFrom('role_permissions')
-            .where('role_id', '=', roleId)
-            .where((eb) => eb.or(chunk.map((p) => eb.and(pick(p)))))
-            .execute();
-      });
-    },
+    removeRolePermissions: (roleId, permissions) =>
+      inRuns(db, permissions, (trx, run) =>
+        trx
+          .deleteFrom('role_permissions')
+          .where('role_id', '=', roleId)
+          .where((eb) => eb.or(run.map((p) => eb.and(pick(p)))))
+          .execute(),
+      ),
     async listRolePermissions(roleId, slice) {
       const [rows, count] = await Promise.all([
         db
@@ -191,16 +189,14 @@ export function roleStore(db: Kysely<Database>): RoleStore {
         where u.user_id = ${userId}
         on conflict do nothing`.execute(db);
     },
-    async removeUserPermissions(userId, permissions) {
-      await db.transaction().execute(async (trx) => {
-        for (const chunk of chunks(permissions))
-          await trx
-            .deleteFrom('user_permissions')
-            .where('user_id', '=', userId)
-            .where((eb) => eb.or(chunk.map((p) => eb.and(pick(p)))))
-            .execute();
-      });
-    },
+    removeUserPermissions: (userId, permissions) =>
+      inRuns(db, permissions, (trx, run) =>
+        trx
+          .deleteFrom('user_permissions')
+          .where('user_id', '=', userId)
+          .where((eb) => eb.or(run.map((p) => eb.and(pick(p)))))
+          .execute(),
+      ),
     async listUserPermissions(userId, slice) {
       const rows = await db
         .selectFrom('user_permissions')
@@ -295,11 +291,15 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * A request's permissions in runs of at most 100: one statement's `OR` of them all would go past
- * SQLite's expression depth (1000) for a list the API accepts.
+ * Runs `remove` in one transaction over a request's permissions, at most 100 at a time: one
+ * statement's `OR` of them all would pass SQLite's expression depth (1000) for a list the API accepts.
  */
-function chunks<T>(items: readonly T[], size = 100): T[][] {
-  const runs: T[][] = [];
-  for (let i = 0; i < items.length; i += size) runs.push(items.slice(i, i + size));
-  return runs;
+async function inRuns(
+  db: Kysely<Database>,
+  permissions: readonly PermissionRef[],
+  remove: (trx: Kysely<Database>, run: PermissionRef[]) => Promise<unknown>,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < permissions.length; i += 100) await remove(trx, permissions.slice(i, i + 100));
+  });
 }
